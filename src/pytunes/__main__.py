@@ -1,0 +1,3 @@
+from pytunes.cli import main
+
+raise SystemExit(main())
