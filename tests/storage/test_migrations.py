@@ -26,6 +26,17 @@ from pytunes.storage.schema import metadata
 EXPECTED_TABLES = {"guilds", "app_state"}
 
 
+def test_revision_chain_is_linear_and_numbered() -> None:
+    # Features add migrations independently; numbered ids and a single head keep them from forking.
+    script = ScriptDirectory.from_config(alembic_config())
+    assert len(script.get_heads()) == 1
+    revisions = list(reversed(list(script.walk_revisions())))
+    for number, revision in enumerate(revisions, start=1):
+        assert revision.revision == f"{number:04d}"
+        assert revision.down_revision == (f"{number - 1:04d}" if number > 1 else None)
+        assert Path(revision.path).name.startswith(f"{number:04d}_")
+
+
 async def table_names(engine: AsyncEngine) -> set[str]:
     async with engine.connect() as conn:
         return set(await conn.run_sync(lambda sync_conn: inspect(sync_conn).get_table_names()))

@@ -1,4 +1,10 @@
-"""Alembic migrations, configured in code and applied on start or by `pytunes migrate`."""
+"""Alembic migrations, configured in code and applied on start or by `pytunes migrate`.
+
+A new migration starts from the template with the next number as its id:
+
+    python -c "from alembic import command; from pytunes.storage.migrate import alembic_config;
+    command.revision(alembic_config(), 'add reminders', rev_id='0002')"
+"""
 
 from __future__ import annotations
 

@@ -74,6 +74,7 @@ class RestServer:
 WORLD_KEY = web.AppKey("world", World)
 REST_KEY = web.AppKey("rest", RestServer)
 DESK_KEY = web.AppKey("desk", InteractionDesk)
+CALLER_KEY = web.RequestKey("application", Application)
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -100,8 +101,7 @@ def world_of(request: web.Request) -> World:
 
 
 def caller(request: web.Request) -> Application:
-    app: Application = request["application"]
-    return app
+    return request[CALLER_KEY]
 
 
 async def read_json(request: web.Request) -> tuple[Json, list[tuple[str, str, bytes]]]:
@@ -258,7 +258,7 @@ def authenticate(request: web.Request) -> bool:
     app = world.application_of_bot(bot_id)
     if app is None:
         return False
-    request["application"] = app
+    request[CALLER_KEY] = app
     return True
 
 
