@@ -15,7 +15,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    discord_token: SecretStr | None = Field(default=None, description="Bot token; without it `make run` starts the sandbox")
+    discord_token: SecretStr | None = Field(
+        default=None, description="Bot token; without it `make run` starts the sandbox"
+    )
     database_url: str = Field(
         default="sqlite+aiosqlite:///data/pytunes.db",
         description="SQLAlchemy async URL: sqlite+aiosqlite:///path or postgresql+asyncpg://user:pw@host/db",
@@ -26,7 +28,9 @@ class Settings(BaseSettings):
     # Where Discord is. Unset means the real Discord; the sandbox and tests point these at simcord.
     discord_api_base_url: str | None = None
     discord_gateway_url: str | None = None
-    discord_ca_file: Path | None = Field(default=None, description="Extra CA certificate to trust (simcord's voice TLS)")
+    discord_ca_file: Path | None = Field(
+        default=None, description="Extra CA certificate to trust (simcord's voice TLS)"
+    )
     shard_count: int | None = Field(default=None, ge=1)
 
     # Reply clean-up (spec section 2.2): the user's prefix message and transient bot replies.

@@ -11,11 +11,13 @@ from tests.simcord.conftest import RecordingClient, World
 
 
 async def test_login_ready_and_guild_create(world: World, client: RecordingClient) -> None:
-    assert client.user is not None and client.user.id == world.app.bot.id
+    assert client.user is not None
+    assert client.user.id == world.app.bot.id
     guild = client.get_guild(world.guild.id)
     assert guild is not None
     assert {c.name for c in guild.channels} == {"general", "Music"}
-    assert guild.me is not None and guild.default_role.id == guild.id
+    assert guild.me is not None
+    assert guild.default_role.id == guild.id
     sent = [f.t for f in world.sim.gateway_log if f.direction == "send" and f.op == 0]
     assert sent[:2] == ["READY", "GUILD_CREATE"]
 
@@ -24,7 +26,8 @@ async def test_message_round_trip(world: World, client: RecordingClient) -> None
     typed = await world.alice.send(world.general, "hello bot")
     await world.sim.wait_for(lambda: any(m.id == typed.id for m in client.seen_messages))
     seen = next(m for m in client.seen_messages if m.id == typed.id)
-    assert seen.content == "hello bot" and seen.author.id == world.alice.id
+    assert seen.content == "hello bot"
+    assert seen.author.id == world.alice.id
     channel = client.get_channel(world.general.id)
     assert isinstance(channel, discord.TextChannel)
     reply = await seen.reply("hi alice")
@@ -69,11 +72,14 @@ async def test_presence_before_ready_closes_with_4003(world: World) -> None:
         await world.sim.wait_for(lambda: bot.ws is not None)
         # discord.py publishes the socket right after IDENTIFY, so this goes out before READY.
         await bot.change_presence(activity=discord.Game("too early"))
-        await world.sim.wait_for(lambda: any(c.code == 4003 for c in world.sim.gateway_closes[closes_before:]))
+        await world.sim.wait_for(
+            lambda: any(c.code == 4003 for c in world.sim.gateway_closes[closes_before:])
+        )
         close = next(c for c in world.sim.gateway_closes[closes_before:] if c.code == 4003)
         assert close.initiator == "server"
         early = [f for f in world.sim.gateway_log if f.op == 3 and f.direction == "recv"]
-        assert early and not early[-1].authenticated
+        assert early
+        assert not early[-1].authenticated
     finally:
         world.sim.gateway.ready_delay = 0.0
         await bot.close()

@@ -41,8 +41,10 @@ class CommandClient(RecordingClient):
         async def twice(interaction: discord.Interaction) -> None:
             await interaction.response.defer()
             route = discord.http.Route(
-                "POST", "/interactions/{interaction_id}/{interaction_token}/callback",
-                interaction_id=interaction.id, interaction_token=interaction.token,
+                "POST",
+                "/interactions/{interaction_id}/{interaction_token}/callback",
+                interaction_id=interaction.id,
+                interaction_token=interaction.token,
             )
             try:
                 await self.http.request(route, json={"type": 4, "data": {"content": "again"}})
@@ -78,9 +80,12 @@ async def test_slash_command_answered_in_time(world: World, bot: CommandClient) 
     assert {c["name"] for c in world.app.global_commands} >= {"ping", "slow", "twice", "button"}
     record = await world.alice.run_slash(world.general, "ping")
     await record.wait_settled()
-    assert record.outcome is Outcome.ACKNOWLEDGED and record.ack_type == 4
-    assert record.ack_latency is not None and record.ack_latency < 3.0
-    assert record.response is not None and record.response.content == "pong"
+    assert record.outcome is Outcome.ACKNOWLEDGED
+    assert record.ack_type == 4
+    assert record.ack_latency is not None
+    assert record.ack_latency < 3.0
+    assert record.response is not None
+    assert record.response.content == "pong"
 
 
 async def test_button_click_answered_in_time(world: World, bot: CommandClient) -> None:
@@ -89,7 +94,8 @@ async def test_button_click_answered_in_time(world: World, bot: CommandClient) -
     assert command.response is not None
     click = await world.bob.click(command.response, "Press")
     await click.wait_settled()
-    assert click.outcome is Outcome.ACKNOWLEDGED and click.ack_type == 7
+    assert click.outcome is Outcome.ACKNOWLEDGED
+    assert click.ack_type == 7
     assert command.response.content == "pressed by bob"
     assert bot.clicks == ["bob"]
 
@@ -101,7 +107,8 @@ async def test_late_answer_is_recorded_as_failed_with_10062(world: World, bot: C
     await record.wait_settled()
     assert record.outcome is Outcome.FAILED
     await world.sim.wait_for(lambda: bot.errors)
-    assert isinstance(bot.errors[0], discord.NotFound) and bot.errors[0].code == 10062
+    assert isinstance(bot.errors[0], discord.NotFound)
+    assert bot.errors[0].code == 10062
     assert record.rejected_callbacks == [10062]
     assert record.response is None
 
@@ -109,9 +116,12 @@ async def test_late_answer_is_recorded_as_failed_with_10062(world: World, bot: C
 async def test_second_acknowledgement_gets_40060(world: World, bot: CommandClient) -> None:
     record = await world.alice.run_slash(world.general, "twice")
     await world.sim.wait_for(lambda: bot.errors)
-    assert record.outcome is Outcome.ACKNOWLEDGED and record.ack_type == 5
+    assert record.outcome is Outcome.ACKNOWLEDGED
+    assert record.ack_type == 5
     error = bot.errors[0]
-    assert isinstance(error, discord.HTTPException) and error.status == 400 and error.code == 40060
+    assert isinstance(error, discord.HTTPException)
+    assert error.status == 400
+    assert error.code == 40060
     assert record.rejected_callbacks == [40060]
 
 
