@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     # Reply clean-up (spec section 2.2): the user's prefix message and transient bot replies.
     prefix_cleanup_seconds: float = Field(default=30.0, ge=0)
     reply_delete_seconds: float = Field(default=30.0, ge=0)
+    error_delete_seconds: float = Field(default=60.0, ge=0)
     sync_commands: bool = True
 
     @field_validator("log_level")

@@ -1,0 +1,150 @@
+"""Composition root: builds the services, loads the feature cogs, and owns the bot's lifetime."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from typing import Any
+
+import discord
+from discord.ext import commands
+
+from pytunes.config import Settings
+from pytunes.core.clock import Clock, SystemClock
+from pytunes.core.endpoints import connector_trusting, point_at
+from pytunes.core.replies import Replies, ReplyPolicy
+from pytunes.core.tasks import TaskOwner
+from pytunes.storage import Database, app_state
+
+log = logging.getLogger(__name__)
+
+FEATURE_COGS = ("pytunes.utility.cog",)
+
+
+def intents() -> discord.Intents:
+    """Default intents plus the two privileged ones PyTunes uses: message content (prefix commands) and
+    server members (resolving members named in commands). Presences are not needed."""
+    chosen = discord.Intents.default()
+    chosen.message_content = True
+    chosen.members = True
+    return chosen
+
+
+class PyTunes(commands.AutoShardedBot):
+    def __init__(self, settings: Settings, *, clock: Clock | None = None, **options: Any) -> None:
+        point_at(settings.discord_api_base_url, settings.discord_gateway_url)
+        super().__init__(
+            command_prefix=commands.when_mentioned_or(settings.command_prefix),
+            intents=intents(),
+            help_command=None,
+            shard_count=settings.shard_count,
+            chunk_guilds_at_startup=False,
+            allowed_mentions=discord.AllowedMentions.none(),
+            activity=discord.Activity(
+                type=discord.ActivityType.listening,
+                name=f"{settings.command_prefix}help · waiting for {settings.command_prefix}play",
+            ),
+            **options,
+        )
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self.tasks = TaskOwner("pytunes")
+        self.replies = Replies(
+            ReplyPolicy(
+                reply_delete_seconds=settings.reply_delete_seconds,
+                error_delete_seconds=settings.error_delete_seconds,
+                prefix_cleanup_seconds=settings.prefix_cleanup_seconds,
+            ),
+            self.clock,
+            self.tasks,
+        )
+        self._database: Database | None = None
+
+    @property
+    def database(self) -> Database:
+        if self._database is None:
+            raise RuntimeError("the database is opened in setup_hook")
+        return self._database
+
+    async def login(self, token: str) -> None:
+        # The HTTP session (and so its TLS trust) is created during login; the connector needs a running loop.
+        connector = connector_trusting(self.settings.discord_ca_file)
+        if connector is not None:
+            self.http.connector = connector
+        await super().login(token)
+
+    async def setup_hook(self) -> None:
+        self._database = await Database.open(self.settings.database_url)
+        for extension in FEATURE_COGS:
+            await self.load_extension(extension)
+        if self.settings.sync_commands:
+            await self.sync_commands_if_changed()
+
+    async def sync_commands_if_changed(self) -> None:
+        """Bulk-overwrite global slash commands only when their definition changed since the last sync."""
+        payload = [command.to_dict(self.tree) for command in self.tree.get_commands()]
+        digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+        key = f"commands:{self.application_id}"
+        if await app_state.get(self.database.engine, key) == digest:
+            log.info("slash commands unchanged; not syncing")
+            return
+        await self.tree.sync()
+        await app_state.put(self.database.engine, key, digest)
+        log.info("synced %d slash commands", len(payload))
+
+    async def on_ready(self) -> None:
+        log.info("ready as %s in %d guild(s)", self.user, len(self.guilds))
+
+    async def on_command_completion(self, ctx: commands.Context[Any]) -> None:
+        self.replies.cleanup_invocation(ctx)
+
+    async def on_command_error(self, ctx: commands.Context[Any], error: commands.CommandError) -> None:
+        if isinstance(error, commands.CommandNotFound):
+            return  # "!" is shared with other bots; unknown commands are not ours to answer
+        self.replies.cleanup_invocation(ctx)
+        text = describe_error(ctx, error)
+        if text is None:
+            reference = uuid.uuid4().hex[:8]
+            log.error("command %s failed [%s]", ctx.command, reference, exc_info=error)
+            text = f"Whoops, an internal error occurred (reference `{reference}`)."
+        try:
+            await self.replies.error(ctx, text)
+        except discord.HTTPException:
+            log.warning("could not report an error for %s", ctx.command, exc_info=True)
+
+    async def close(self) -> None:
+        await self.tasks.close()
+        await super().close()
+        if self._database is not None:
+            await self._database.close()
+            self._database = None
+
+
+def describe_error(ctx: commands.Context[Any], error: commands.CommandError) -> str | None:
+    """The text a user sees for a command error, or None for an unexpected (internal) error."""
+    if isinstance(error, commands.HybridCommandError):
+        error = error.original  # type: ignore[assignment]
+    usage = (
+        f"`{ctx.clean_prefix}{ctx.command.qualified_name} {ctx.command.signature}`".replace(" `", "`")
+        if ctx.command
+        else ""
+    )
+    if isinstance(error, commands.MissingRequiredArgument):
+        return f"Missing `{error.param.name}`. Usage: {usage}"
+    if isinstance(error, commands.TooManyArguments):
+        return f"Too many arguments. Usage: {usage}"
+    if isinstance(error, commands.BadArgument | commands.BadUnionArgument | commands.ArgumentParsingError):
+        return f"{error} Usage: {usage}"
+    if isinstance(error, commands.NoPrivateMessage):
+        return "This command only works in a server."
+    if isinstance(error, commands.CommandOnCooldown):
+        return f"Slow down: try again in {error.retry_after:.0f} s."
+    if isinstance(error, commands.CheckFailure):
+        return str(error) or "You can't use this command here."
+    if isinstance(error, discord.app_commands.CheckFailure):
+        return str(error) or "You can't use this command here."
+    if isinstance(error, commands.UserInputError):
+        return f"{error} Usage: {usage}"
+    return None

@@ -1,0 +1,1 @@
+"""Discord-facing reliability core: imports no feature package."""

@@ -1,0 +1,1 @@
+"""Small utilities: ping, help (later wakeup, rename, uwu)."""
