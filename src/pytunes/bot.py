@@ -14,6 +14,7 @@ from discord.ext import commands
 from pytunes.config import Settings
 from pytunes.core.clock import Clock, SystemClock
 from pytunes.core.endpoints import connector_trusting, point_at
+from pytunes.core.interactions import InteractionRouter
 from pytunes.core.replies import Replies, ReplyPolicy
 from pytunes.core.tasks import TaskOwner
 from pytunes.storage import Database, app_state
@@ -60,7 +61,21 @@ class PyTunes(commands.AutoShardedBot):
             self.clock,
             self.tasks,
         )
+        self.interactions = InteractionRouter(self.clock, self.tasks, is_ours=self._is_our_message)
         self._database: Database | None = None
+
+    def _is_our_message(self, interaction: discord.Interaction[Any]) -> bool:
+        return (
+            interaction.message is not None
+            and self.user is not None
+            and interaction.message.author.id == self.user.id
+        )
+
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        # Synchronous and in gateway order: clicks are acknowledged and queued before any handler runs.
+        if event_name == "interaction":
+            self.interactions.feed(args[0])
+        super().dispatch(event_name, *args, **kwargs)
 
     @property
     def database(self) -> Database:

@@ -61,6 +61,10 @@ class ManualClock:
         """How many sleeps are pending (cancelled ones excluded)."""
         return sum(1 for _, _, f in self._sleepers if not f.done())
 
+    def pending(self) -> list[float]:
+        """Seconds left on each pending sleep, soonest first (lets tests wait until a timer is armed)."""
+        return sorted(deadline - self._now for deadline, _, f in self._sleepers if not f.done())
+
     async def advance(self, seconds: float) -> None:
         """Move time forward, waking due sleepers in deadline order and letting each react."""
         target = self._now + seconds

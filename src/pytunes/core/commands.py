@@ -22,3 +22,18 @@ def hybrid_command(**attrs: Any) -> Callable[[Handler], commands.HybridCommand[A
 def hybrid_group(**attrs: Any) -> Callable[[Handler], commands.HybridGroup[Any, ..., None]]:
     """`commands.hybrid_group`, typed for cog methods."""
     return cast(Callable[[Handler], commands.HybridGroup[Any, ..., None]], commands.hybrid_group(**attrs))
+
+
+async def _defer(*args: Any) -> None:
+    # discord.py passes (cog, ctx) for commands in a cog and (ctx,) otherwise.
+    ctx: commands.Context[Any] = args[-1]
+    if ctx.interaction is not None:
+        await ctx.defer()
+    else:
+        await ctx.typing()
+
+
+defer_first = commands.before_invoke(_defer)
+"""Decorator for commands that may take over a second (media lookups, database scans): a slash command
+shows "thinking…" at once instead of risking "The application did not respond"; a prefix command shows
+the typing indicator."""

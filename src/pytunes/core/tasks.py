@@ -18,10 +18,12 @@ class TaskOwner:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
 
-    def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
+    def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any] | None:
+        """Start `coro` as an owned task; after `close()` (shutting down) nothing new starts."""
         if self._closed:
             coro.close()
-            raise RuntimeError(f"{self.name} is closed; cannot start {name}")
+            log.debug("%s is closed; not starting %s", self.name, name)
+            return None
         task = asyncio.create_task(coro, name=f"{self.name}:{name}")
         self._tasks.add(task)
         task.add_done_callback(self._finished)
