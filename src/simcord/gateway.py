@@ -3,6 +3,9 @@
 A *session* outlives its *connections*: dispatches for a session are numbered and kept so a client that
 reconnects with RESUME gets every missed event replayed in order, followed by RESUMED.
 
+A connection that stops heartbeating is a zombie: after 1.5 heartbeat intervals (plus a small grace)
+without op 1 the server closes it with 4000, which leaves the session resumable.
+
 The 4003 rule is enforced strictly (`reference/gateway-guard.md` §5.6): any opcode other than
 heartbeat (1), IDENTIFY (2) and RESUME (6) on a connection that has not yet been sent READY or RESUMED
 closes it with 4003 and invalidates the session.
@@ -136,6 +139,7 @@ class Connection:
     authenticated: bool = False
     control: deque[Json] = field(default_factory=deque)
     recv_times: deque[float] = field(default_factory=deque)
+    heartbeat_interval: float = 41.25  # seconds, as announced in this connection's HELLO
     last_heartbeat: float = field(default_factory=time.monotonic)
     event: asyncio.Event = field(default_factory=asyncio.Event)
     compressor: Any = None
@@ -163,6 +167,8 @@ class Gateway:
         self.resumed_delay = 0.0
         self.ready_delays: dict[int, float] = {}  # per shard id, overrides ready_delay
         self.ack_heartbeats = True
+        # Extra seconds past 1.5 intervals before a silent connection counts as a zombie.
+        self.heartbeat_grace = 0.5
         self.sessions: dict[str, Session] = {}
         self.connections: dict[int, Connection] = {}
         self.closes: list[GatewayClose] = []
@@ -255,7 +261,9 @@ class Gateway:
             conn.compressor = zlib.compressobj()
         self.connections[conn.id] = conn
         writer = asyncio.create_task(self._writer(conn))
+        conn.heartbeat_interval = self.heartbeat_interval_ms / 1000
         self._control(conn, {"op": 10, "d": {"heartbeat_interval": self.heartbeat_interval_ms}})
+        self._spawn(conn, self._watch_heartbeats(conn))
         try:
             while True:
                 # Not `async for`: it swallows the CLOSE frame, and the close code is an observation.
@@ -280,6 +288,16 @@ class Gateway:
                 await ws.close()
             self.world.changed()
         return ws
+
+    async def _watch_heartbeats(self, conn: Connection) -> None:
+        """Close a connection that went silent with 4000: resumable, as Discord treats a zombie."""
+        timeout = conn.heartbeat_interval * 1.5 + self.heartbeat_grace
+        while not conn.closed:
+            remaining = conn.last_heartbeat + timeout - time.monotonic()
+            if remaining <= 0:
+                await self._close(conn, 4000, "heartbeat timeout")
+                return
+            await asyncio.sleep(remaining)
 
     async def _receive(self, conn: Connection, raw: str) -> None:
         now = time.monotonic()

@@ -55,6 +55,7 @@ class InteractionRecord:
     followups: list[Message] = field(default_factory=list)
     rejected_callbacks: list[int] = field(default_factory=list)  # error codes of refused callbacks
     modal: Json | None = None
+    triggered_by: InteractionRecord | None = None  # for a modal submit: the interaction that opened it
     _settled: asyncio.Event = field(default_factory=asyncio.Event)
     _timer: asyncio.TimerHandle | None = None
 
@@ -109,6 +110,7 @@ class InteractionDesk:
         type_: int,
         data: Json,
         message: Message | None = None,
+        triggered_by: InteractionRecord | None = None,
     ) -> InteractionRecord:
         guild = self.world.guild_of_channel(channel)
         record = InteractionRecord(
@@ -121,6 +123,7 @@ class InteractionDesk:
             channel=channel,
             data=data,
             message=message,
+            triggered_by=triggered_by,
         )
         self.by_id[record.id] = record
         self.by_token[record.token] = record
@@ -134,6 +137,36 @@ class InteractionDesk:
             to_user=app.bot.id,
         )
         return record
+
+    @staticmethod
+    def owners(record: InteractionRecord) -> Json:
+        """authorizing_integration_owners: installed to the guild ("0"), or to the user in DMs ("1")."""
+        if record.guild is not None:
+            return {"0": str(record.guild.id)}
+        return {"1": str(record.user.id)}
+
+    def metadata(self, record: InteractionRecord, *, followup: bool = False) -> Json:
+        """The `interaction_metadata` Discord puts on messages created in answer to `record`."""
+        meta: Json = {
+            "id": str(record.id),
+            "type": record.type,
+            "user": record.user.to_json(),
+            "authorizing_integration_owners": self.owners(record),
+        }
+        if record.type == InteractionType.APPLICATION_COMMAND:
+            meta.update(name=record.data.get("name", ""), command_type=record.data.get("type", 1))
+            target = ((record.data.get("resolved") or {}).get("users") or {}).get(
+                record.data.get("target_id")
+            )
+            if target is not None:
+                meta["target_user"] = target
+        elif record.type == InteractionType.MESSAGE_COMPONENT and record.message is not None:
+            meta["interacted_message_id"] = str(record.message.id)
+        elif record.type == InteractionType.MODAL_SUBMIT and record.triggered_by is not None:
+            meta["triggering_interaction_metadata"] = self.metadata(record.triggered_by)
+        if followup and record.response is not None:
+            meta["original_response_message_id"] = str(record.response.id)
+        return meta
 
     def payload(self, record: InteractionRecord) -> Json:
         data: Json = {
@@ -159,7 +192,7 @@ class InteractionDesk:
                     "guild": {"id": str(guild.id), "locale": "en-US", "features": []},
                     "member": {**member.to_json(), "permissions": str(guild.permissions_of(record.user.id))},
                     "app_permissions": str(guild.permissions_of(record.application.bot.id)),
-                    "authorizing_integration_owners": {"0": str(guild.id)},
+                    "authorizing_integration_owners": self.owners(record),
                     "context": 0,
                 }
             )
@@ -169,7 +202,7 @@ class InteractionDesk:
                     "user": record.user.to_json(),
                     "context": 1,
                     "app_permissions": "0",
-                    "authorizing_integration_owners": {"1": str(record.user.id)},
+                    "authorizing_integration_owners": self.owners(record),
                 }
             )
         if record.message is not None:
@@ -243,7 +276,9 @@ class InteractionDesk:
                 bot,
                 flags=Message.LOADING | (Message.EPHEMERAL if ephemeral else 0),
                 interaction_id=record.id,
+                interaction_metadata=self.metadata(record),
                 webhook_id=record.application.id,
+                application_id=record.application.id,
                 ephemeral_for=record.user.id if ephemeral else None,
             )
             return record.response
@@ -254,7 +289,7 @@ class InteractionDesk:
             record.modal = data
         return None
 
-    def _post(self, record: InteractionRecord, data: Json, *, flags: int) -> Message:
+    def _post(self, record: InteractionRecord, data: Json, *, flags: int, followup: bool = False) -> Message:
         ephemeral = bool(flags & Message.EPHEMERAL)
         return self.world.post_message(
             record.channel,
@@ -266,7 +301,9 @@ class InteractionDesk:
             flags=flags & (Message.EPHEMERAL | (1 << 2) | (1 << 12)),
             allowed_mentions=data.get("allowed_mentions"),
             interaction_id=record.id,
+            interaction_metadata=self.metadata(record, followup=followup),
             webhook_id=record.application.id,
+            application_id=record.application.id,
             ephemeral_for=record.user.id if ephemeral else None,
         )
 
@@ -287,7 +324,7 @@ class InteractionDesk:
         if response is not None and response.loading and not response.deleted:
             # The first followup after a "thinking" defer replaces the loading message.
             return self.world.edit_message(response, data, data.get("allowed_mentions"))
-        message = self._post(record, data, flags=int(data.get("flags") or 0))
+        message = self._post(record, data, flags=int(data.get("flags") or 0), followup=True)
         record.followups.append(message)
         return message
 
@@ -313,7 +350,11 @@ def component_data(message: Message, wanted: str) -> Json:
                     raise WorldError(400, 0, f"button {wanted!r} is disabled")
                 if comp.get("type") == 2 and comp.get("style") == 5:
                     raise WorldError(400, 0, f"button {wanted!r} is a link")
-                data: dict[str, Any] = {"component_type": comp["type"], "custom_id": comp["custom_id"]}
+                data: dict[str, Any] = {
+                    "component_type": comp["type"],
+                    "custom_id": comp["custom_id"],
+                    "id": comp.get("id", 0),  # the component's numeric id, as Discord echoes it
+                }
                 if comp.get("type") == 3:
                     data["values"] = []
                 return data

@@ -145,6 +145,7 @@ class SimUser:
             channel=record.channel,
             type_=InteractionType.MODAL_SUBMIT,
             data=data,
+            triggered_by=record,
         )
 
     async def join_voice(self, channel: Channel) -> None:

@@ -6,8 +6,10 @@ that discord.py indexes strictly, see `reference/discord-protocol.md` G7). Nothi
 
 from __future__ import annotations
 
+import copy
 import itertools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -69,6 +71,50 @@ def iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat()
 
 
+def with_component_ids(components: list[Json]) -> list[Json]:
+    """A copy of a message's component tree in which every component has an integer `id`.
+
+    Discord numbers components that come without one sequentially from 1, depth first, skipping ids
+    the sender already chose for other components of the same message.
+    """
+    tree = copy.deepcopy(components)
+    used: set[int] = set()
+
+    def remember(comp: Json) -> None:
+        if comp.get("id"):
+            used.add(int(comp["id"]))
+
+    _walk(tree, remember)
+    counter = itertools.count(1)
+
+    def number(comp: Json) -> None:
+        if not comp.get("id"):
+            comp["id"] = next(n for n in counter if n not in used)
+
+    _walk(tree, number)
+    return tree
+
+
+def _walk(components: list[Json], visit: Callable[[Json], None]) -> None:
+    for comp in components:
+        visit(comp)
+        # Children live in `components` (rows, containers), `accessory` (sections), `component` (labels).
+        children = list(comp.get("components") or [])
+        children += [comp[key] for key in ("accessory", "component") if isinstance(comp.get(key), dict)]
+        _walk(children, visit)
+
+
+def normalise_embeds(embeds: list[Json]) -> list[Json]:
+    """Embeds as Discord stores them: `type` defaults to "rich" and every field has `inline`."""
+    out = []
+    for embed in embeds:
+        embed = {"type": "rich", **copy.deepcopy(embed)}
+        for item in embed.get("fields") or []:
+            item.setdefault("inline", False)
+        out.append(embed)
+    return out
+
+
 @dataclass(eq=False)
 class User:
     id: int
@@ -83,6 +129,11 @@ class User:
             "discriminator": "0",
             "global_name": self.global_name,
             "avatar": None,
+            "banner": None,
+            "accent_color": None,
+            "avatar_decoration_data": None,
+            "collectibles": None,
+            "primary_guild": None,
             "public_flags": 0,
             "flags": 0,
         }
@@ -275,6 +326,7 @@ class Guild:
             "discovery_splash": None,
             "banner": None,
             "description": None,
+            "home_header": None,
             "owner_id": str(self.owner_id),
             "region": "",
             "afk_channel_id": str(self.afk_channel_id) if self.afk_channel_id else None,
@@ -287,7 +339,9 @@ class Guild:
             "default_message_notifications": 0,
             "explicit_content_filter": 0,
             "mfa_level": 0,
+            "nsfw": False,
             "nsfw_level": 0,
+            "incidents_data": None,
             "premium_tier": 0,
             "premium_subscription_count": 0,
             "premium_progress_bar_enabled": False,
@@ -350,7 +404,9 @@ class Message:
     reference: Json | None = None
     referenced: Message | None = None
     interaction_id: int | None = None
+    interaction_metadata: Json | None = None  # set on messages an interaction response or followup made
     webhook_id: int | None = None
+    application_id: int | None = None
     mentions: list[User] = field(default_factory=list)
     mention_roles: list[int] = field(default_factory=list)
     mention_everyone: bool = False
@@ -392,7 +448,8 @@ class Message:
     def buttons(self) -> list[Json]:
         return [c for row in self.components for c in row.get("components", []) if c.get("type") == 2]
 
-    def to_json(self, *, member: Member | None = None, depth: int = 0) -> Json:
+    def to_json(self, *, member: Member | None = None, depth: int = 0, viewer_id: int | None = None) -> Json:
+        """Discord's message object; `viewer_id` is who asks (reactions' `me` is relative to them)."""
         data: Json = {
             "id": str(self.id),
             "channel_id": str(self.channel_id),
@@ -420,7 +477,7 @@ class Message:
                     "count": len(users),
                     "count_details": {"burst": 0, "normal": len(users)},
                     "burst_colors": [],
-                    "me": False,
+                    "me": viewer_id in users,
                     "me_burst": False,
                 }
                 for emoji, users in self.reactions.items()
@@ -428,13 +485,21 @@ class Message:
             ]
         if self.webhook_id is not None:
             data["webhook_id"] = str(self.webhook_id)
+        if self.application_id is not None:
+            data["application_id"] = str(self.application_id)
+        if self.interaction_metadata is not None:
+            data["interaction_metadata"] = self.interaction_metadata
+            if self.interaction_metadata["type"] == 2:
+                # The deprecated predecessor Discord still sends on application command responses.
+                meta = self.interaction_metadata
+                data["interaction"] = {k: meta[k] for k in ("id", "type", "name", "user")}
         if self.nonce is not None:
             data["nonce"] = self.nonce
         if self.reference is not None:
             data["message_reference"] = self.reference
             if self.referenced is not None and depth == 0:
                 data["referenced_message"] = (
-                    None if self.referenced.deleted else self.referenced.to_json(depth=1)
+                    None if self.referenced.deleted else self.referenced.to_json(depth=1, viewer_id=viewer_id)
                 )
         if member is not None:
             data["member"] = member.to_json(with_user=False)

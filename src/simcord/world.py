@@ -28,6 +28,8 @@ from simcord.state import (
     SnowflakeFactory,
     User,
     VoiceState,
+    normalise_embeds,
+    with_component_ids,
 )
 
 if TYPE_CHECKING:
@@ -51,7 +53,12 @@ class Application:
     guild_commands: dict[int, list[Json]] = field(default_factory=dict)
     presence: Json | None = None
 
-    def to_json(self) -> Json:
+    def to_json(self, *, guild_count: int = 0) -> Json:
+        """The application as GET /oauth2/applications/@me returns it to its own bot.
+
+        Unset optional URLs and ids (terms of service, slug, primary SKU, install params, ...) are
+        omitted, not null: that is how Discord sends them and what its OpenAPI description allows.
+        """
         return {
             "id": str(self.id),
             "name": self.name,
@@ -63,32 +70,29 @@ class Application:
             "bot_require_code_grant": False,
             "verify_key": "0" * 64,
             "flags": 0,
+            "flags_new": "0",
             "owner": self.owner.to_json(),
             "team": None,
             "bot": self.bot.to_json(),
             "rpc_origins": [],
-            "terms_of_service_url": None,
-            "privacy_policy_url": None,
-            "custom_install_url": None,
-            "install_params": None,
-            "integration_types_config": {},
+            "integration_types_config": {"0": {}},
             "interactions_endpoint_url": None,
             "role_connections_verification_url": None,
             "tags": [],
-            "approximate_guild_count": 0,
+            "approximate_guild_count": guild_count,
             "approximate_user_install_count": 0,
+            "approximate_user_authorization_count": 0,
             "redirect_uris": [],
-            "primary_sku_id": None,
-            "slug": None,
-            "guild_id": None,
-            "guild": None,
+            "eligible_oauth2_scopes": ["bot", "applications.commands"],
             "event_webhooks_url": None,
             "event_webhooks_status": 1,
             "event_webhooks_types": [],
-            "cover_image": None,
             "explicit_content_filter": 0,
             "max_participants": None,
-            "approximate_user_authorization_count": 0,
+            "hook": True,
+            "is_monetized": False,
+            "is_verified": False,
+            "is_discoverable": False,
         }
 
 
@@ -355,7 +359,9 @@ class World:
         reference: Json | None = None,
         allowed_mentions: Json | None = None,
         interaction_id: int | None = None,
+        interaction_metadata: Json | None = None,
         webhook_id: int | None = None,
+        application_id: int | None = None,
         ephemeral_for: int | None = None,
         nonce: str | None = None,
     ) -> Message:
@@ -365,12 +371,14 @@ class World:
             guild_id=channel.guild_id,
             author=author,
             content=content,
-            embeds=embeds or [],
-            components=components or [],
+            embeds=normalise_embeds(embeds or []),
+            components=with_component_ids(components or []),
             attachments=attachments or [],
             flags=flags,
             interaction_id=interaction_id,
+            interaction_metadata=interaction_metadata,
             webhook_id=webhook_id,
+            application_id=application_id,
             ephemeral_for=ephemeral_for,
             nonce=nonce,
         )
@@ -390,13 +398,9 @@ class World:
                     )
             else:
                 message.type = 19
-                message.reference = {
-                    "type": 0,
-                    "message_id": str(target.id),
-                    "channel_id": str(channel.id),
-                    "guild_id": str(channel.guild_id) if channel.guild_id else None,
-                    "fail_if_not_exists": bool(reference.get("fail_if_not_exists", True)),
-                }
+                message.reference = {"type": 0, "message_id": str(target.id), "channel_id": str(channel.id)}
+                if channel.guild_id is not None:
+                    message.reference["guild_id"] = str(channel.guild_id)
                 message.referenced = target
         self.resolve_mentions(message, allowed_mentions)
         self.messages[message.id] = message
@@ -421,6 +425,8 @@ class World:
                 setattr(message, key, changes[key])
             elif key in changes:
                 setattr(message, key, "" if key == "content" else [])
+        message.embeds = normalise_embeds(message.embeds)
+        message.components = with_component_ids(message.components)
         if "flags" in changes and changes["flags"] is not None:
             # Only the suppress-embeds bit is editable; the loading flag clears with the first edit.
             message.flags = (message.flags & Message.EPHEMERAL) | (int(changes["flags"]) & (1 << 2))

@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any, Literal
 
+import aiohttp
 import discord
 import pytest
+from multidict import CIMultiDictProxy
 
 from simcord import Channel, Guild, Simcord, SimUser
 from simcord.client import fast_client_options, running
@@ -72,3 +75,56 @@ async def client(world: World) -> AsyncIterator[RecordingClient]:
     bot = RecordingClient()
     async with running(bot, world.sim.connection(world.app)):
         yield bot
+
+
+class RawRest:
+    """Plain aiohttp requests to simcord's REST API, for routes and statuses discord.py has no method for."""
+
+    def __init__(self, api_base: str, token: str) -> None:
+        self.api_base = api_base
+        self.token = token
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> RawRest:
+        self._session = aiohttp.ClientSession()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        body: object = None,
+        *,
+        token: str | Literal["bot"] | None = "bot",
+        raw_body: str | None = None,
+    ) -> tuple[int, Any, CIMultiDictProxy[str]]:
+        """Send one request: `body` as JSON, or `raw_body` verbatim as application/json.
+
+        `token` is "bot" (the bot's), None (no Authorization header) or a literal header value.
+        """
+        assert self._session is not None, "use RawRest as an async context manager"
+        headers = {}
+        if token is not None:
+            headers["Authorization"] = f"Bot {self.token}" if token == "bot" else token
+        if raw_body is not None:
+            headers["Content-Type"] = "application/json"
+        async with self._session.request(
+            method,
+            self.api_base + path,
+            json=body if raw_body is None else None,
+            data=raw_body,
+            headers=headers,
+        ) as response:
+            data = await response.json(content_type=None) if response.status != 204 else None
+            return response.status, data, response.headers
+
+    async def expect(
+        self, status: int, method: str, path: str, body: object = None, *, token: str | None = "bot"
+    ) -> Any:
+        got, data, _ = await self.request(method, path, body, token=token)
+        assert got == status, f"{method} {path}: expected {status}, got {got}: {data}"
+        return data

@@ -8,6 +8,7 @@ discord.py quirks honoured here (`reference/discord-protocol.md` §0): JSON resp
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -147,6 +148,7 @@ def parse_id(value: str) -> int:
 
 
 NO_AUTH_PREFIXES = ("/interactions/", "/webhooks/", "/attachments/")
+NO_AUTH_PATHS = frozenset({"/gateway"})  # GET /gateway is public; /gateway/bot is not
 
 
 @web.middleware
@@ -161,7 +163,8 @@ async def rest_middleware(request: web.Request, handler: Handler) -> web.StreamR
     )
     request_body: Any = None
     if request.body_exists and request.content_type == "application/json":
-        request_body = await request.json()
+        with contextlib.suppress(ValueError):  # the handler answers malformed JSON with 50109
+            request_body = await request.json()
 
     delay = rest.faults.delay_for(request.method, path)
     if delay:
@@ -169,9 +172,15 @@ async def rest_middleware(request: web.Request, handler: Handler) -> web.StreamR
 
     response: web.StreamResponse
     fault = rest.faults.take(request.method, path)
+    unrouted = request.match_info.http_exception
     if fault is not None:
         response = fault_response(fault.status, fault.retry_after, fault.is_global)
-    elif not path.startswith(NO_AUTH_PREFIXES) and not authenticate(request):
+    elif unrouted is not None:
+        # An unknown route (404) or method (405) gets Discord's JSON error, not aiohttp's text page.
+        response = json_response(
+            {"message": f"{unrouted.status}: {unrouted.reason}", "code": 0}, unrouted.status
+        )
+    elif not (path.startswith(NO_AUTH_PREFIXES) or path in NO_AUTH_PATHS) and not authenticate(request):
         response = json_response({"message": "401: Unauthorized", "code": 0}, 401)
     else:
         response = await _limited(rest, request, handler, template, path)

@@ -27,7 +27,8 @@ async def get_user(request: web.Request) -> web.Response:
 
 
 async def get_application(request: web.Request) -> web.Response:
-    return json_response(caller(request).to_json())
+    app = caller(request)
+    return json_response(app.to_json(guild_count=len(world_of(request).guild_ids_of(app.bot.id))))
 
 
 async def get_gateway(request: web.Request) -> web.Response:

@@ -30,6 +30,9 @@ async def get_channel(request: web.Request) -> web.Response:
     channel = world.channels.get(parse_id(request.match_info["channel_id"]))
     if channel is None:
         raise WorldError(404, 10003, "Unknown Channel")
+    guild = world.guild_of_channel(channel)
+    if guild is not None and caller(request).bot.id not in guild.members:
+        raise WorldError(403, 50001, "Missing Access")
     return json_response(channel.to_json())
 
 

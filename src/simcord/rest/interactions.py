@@ -27,20 +27,21 @@ async def callback(request: web.Request) -> web.Response:
     with_response = request.query.get("with_response", "").lower() in ("1", "true")
     if not with_response:
         return no_content()
-    answer: Json = {
-        "interaction": {
-            "id": str(record.id),
-            "type": record.type,
-            "response_message_id": str(message.id) if message else None,
-            "response_message_loading": bool(message and message.loading),
-            "response_message_ephemeral": bool(message and message.ephemeral),
-            "activity_instance_id": None,
-        },
-    }
+    interaction: Json = {"id": str(record.id), "type": record.type, "channel_id": str(record.channel.id)}
+    if record.guild is not None:
+        interaction["guild_id"] = str(record.guild.id)
+    if message is not None:
+        interaction.update(
+            response_message_id=str(message.id),
+            response_message_loading=message.loading,
+            response_message_ephemeral=message.ephemeral,
+        )
+    answer: Json = {"interaction": interaction}
+    # Only callbacks that produce a message (4 new, 7 updated) have a resource to show; a defer (5, 6)
+    # or a modal (9) answers with the interaction alone.
     if message is not None and record.ack_type in (4, 7):
-        answer["resource"] = {"type": record.ack_type, "message": message.to_json()}
-    elif record.ack_type is not None:
-        answer["resource"] = {"type": record.ack_type}
+        viewer = record.application.bot.id
+        answer["resource"] = {"type": record.ack_type, "message": message.to_json(viewer_id=viewer)}
     return json_response(answer)
 
 
@@ -57,14 +58,14 @@ async def followup(request: web.Request) -> web.Response:
     if files:
         body["attachments"] = store_files(request, files, body.get("attachments") or [])
     message = desk.followup(record, body)
-    return json_response(message.to_json())
+    return json_response(message.to_json(viewer_id=record.application.bot.id))
 
 
 async def get_webhook_message(request: web.Request) -> web.Response:
     desk = request.app[DESK_KEY]
-    return json_response(
-        desk.target(_record(request), request.match_info.get("message_id", "@original")).to_json()
-    )
+    record = _record(request)
+    message = desk.target(record, request.match_info.get("message_id", "@original"))
+    return json_response(message.to_json(viewer_id=record.application.bot.id))
 
 
 async def edit_webhook_message(request: web.Request) -> web.Response:
@@ -79,7 +80,7 @@ async def edit_webhook_message(request: web.Request) -> web.Response:
             *store_files(request, files, body.get("attachments") or []),
         ]
     world_of(request).edit_message(message, body, body.get("allowed_mentions"))
-    return json_response(message.to_json())
+    return json_response(message.to_json(viewer_id=record.application.bot.id))
 
 
 async def delete_webhook_message(request: web.Request) -> web.Response:

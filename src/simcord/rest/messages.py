@@ -30,13 +30,7 @@ def channel_for(world: World, request: web.Request) -> Channel:
     guild = world.guild_of_channel(channel)
     if guild is not None and bot.id not in guild.members:
         raise WorldError(403, 50001, "Missing Access")
-    if (
-        channel.guild_id is None
-        and bot not in channel.recipients
-        and all(u.id != bot.id for u in channel.recipients)
-    ):
-        # DM channels created by the bot have the user as recipient; the bot is implicit.
-        pass
+    # DM channels list only the other user as recipient; the bot is implicitly part of them.
     return channel
 
 
@@ -98,13 +92,14 @@ async def create_message(request: web.Request) -> web.Response:
         allowed_mentions=body.get("allowed_mentions"),
         nonce=body.get("nonce"),
     )
-    return json_response(message.to_json())
+    return json_response(message.to_json(viewer_id=bot.id))
 
 
 async def get_message(request: web.Request) -> web.Response:
     world = world_of(request)
     channel = channel_for(world, request)
-    return json_response(message_in(world, channel, request).to_json())
+    viewer = caller(request).bot.id
+    return json_response(message_in(world, channel, request).to_json(viewer_id=viewer))
 
 
 async def list_messages(request: web.Request) -> web.Response:
@@ -119,7 +114,8 @@ async def list_messages(request: web.Request) -> web.Response:
     if after:
         visible = [m for m in visible if m.id > int(after)]
     newest_first = sorted(visible, key=lambda m: m.id, reverse=True)[:limit]
-    return json_response([m.to_json() for m in newest_first])
+    viewer = caller(request).bot.id
+    return json_response([m.to_json(viewer_id=viewer) for m in newest_first])
 
 
 async def edit_message(request: web.Request) -> web.Response:
@@ -136,7 +132,7 @@ async def edit_message(request: web.Request) -> web.Response:
             *store_files(request, files, body.get("attachments") or []),
         ]
     world.edit_message(message, body, body.get("allowed_mentions"))
-    return json_response(message.to_json())
+    return json_response(message.to_json(viewer_id=caller(request).bot.id))
 
 
 async def delete_message(request: web.Request) -> web.Response:
