@@ -89,11 +89,11 @@ class SimUser:
     async def react(self, message: Message, emoji: str) -> None:
         self.sim.world.react(message, self.user, emoji)
 
-    async def run_slash(
-        self, channel: Channel, command: str, *, app: Application | None = None, **options: Any
-    ) -> InteractionRecord:
-        """Invoke a registered slash command: `run_slash(ch, "gather start", time="10m")`."""
-        application = app or self.sim.default_app
+    async def run_slash(self, channel: Channel, command: str, /, **options: Any) -> InteractionRecord:
+        """Invoke a registered slash command of the first application: `run_slash(ch, "gather start", time="10m")`.
+
+        Every keyword is a command option (any name, `channel` and `app` included)."""
+        application = self.sim.default_app
         data = build_command_data(self.sim.world, application, channel, command, options)
         return self.sim.desk.create(
             app=application,
