@@ -35,7 +35,11 @@ async def run_sandbox(settings: Settings) -> None:
             app = sim.create_application("PyTunes")
             world = build_demo_world(sim, app)
             database = f"sqlite+aiosqlite:///{Path(tmp) / 'sandbox.db'}"
-            async with running_bot(simcord_settings(settings, sim.connection(app), database_url=database),
-                                   guild_ready_timeout=0.1):
-                print("Ready. Type !help or /help to see the commands, :help for the sandbox's own.", flush=True)
+            async with running_bot(
+                simcord_settings(settings, sim.connection(app), database_url=database),
+                guild_ready_timeout=0.1,
+            ):
+                print(
+                    "Ready. Type !help or /help to see the commands, :help for the sandbox's own.", flush=True
+                )
                 await run_terminal(world)
