@@ -1,0 +1,509 @@
+"""The per-guild player as a pure state machine: commands and playback events in, results and effects out.
+
+State: the current track (resolving or playing, maybe paused), the upcoming FIFO queue, the last 10
+started tracks, volume, silent mode and at most one armed idle timer.
+
+Two tokens make late events harmless:
+- every `Start` carries a new *generation*; `track_started/ended/failed` for any other generation are
+  ignored, so the end of a track that `skip`, `playnow` or `playtop`-while-paused cut off can never
+  advance the queue a second time (weak spot 5);
+- every `ArmIdleTimer` carries a new *token*; a timer armed in an earlier idle period cannot fire into a
+  later one (weak spot 6).
+Both come from one counter, so a generation can never be mistaken for a timer token.
+
+The service serialises calls per guild and carries out each result's effects in order.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from pytunes.music.model.outcomes import (
+    Added,
+    Advanced,
+    AnnounceFailure,
+    AnnounceNowPlaying,
+    ArmIdleTimer,
+    CancelIdleTimer,
+    Cleared,
+    Disconnect,
+    Effect,
+    Ignored,
+    LeaveReason,
+    Left,
+    Pause,
+    Paused,
+    Reason,
+    Refused,
+    Removed,
+    Result,
+    Resume,
+    Resumed,
+    SetVolume,
+    ShowIdle,
+    ShowPlaying,
+    Shuffled,
+    SilentChanged,
+    Skipped,
+    Start,
+    Started,
+    Stop,
+    Stopped,
+    VolumeChanged,
+)
+from pytunes.music.model.rules import (
+    DEFAULT_VOLUME,
+    MAX_OVERDRIVE_VOLUME,
+    MIN_VOLUME,
+    GateLimits,
+    VolumeRequest,
+    check_track,
+)
+from pytunes.music.model.track import Track
+
+HISTORY_SIZE = 10
+QUEUE_PAGE_SIZE = 10
+
+
+class Phase(StrEnum):
+    IDLE = "idle"  # nothing current (the queue is then empty too)
+    STARTING = "starting"  # `Start` issued, the service is resolving the stream
+    PLAYING = "playing"
+    PAUSED = "paused"  # a current track, paused (whether it had started yet or not)
+
+
+@dataclass(frozen=True, slots=True)
+class PlayerConfig:
+    idle_seconds: int = 300  # leave this long after the queue ran out or `stop` (spec 4.12)
+    paused_idle_seconds: int = 1800  # a paused player counts as idle after this (weak spot 6)
+    gates: GateLimits = field(default_factory=GateLimits)
+
+
+@dataclass(frozen=True, slots=True)
+class IdleTimer:
+    token: int
+    seconds: int
+    reason: LeaveReason
+
+
+@dataclass(frozen=True, slots=True)
+class QueuePage:
+    """One page of the upcoming queue: (1-based position, track) pairs; `page` is already clamped."""
+
+    entries: tuple[tuple[int, Track], ...]
+    page: int
+    pages: int
+    total: int
+
+
+class Player:
+    """One guild's player. Not thread-safe by design: the service calls it under the guild's lock."""
+
+    def __init__(self, *, volume: int = DEFAULT_VOLUME, config: PlayerConfig | None = None) -> None:
+        if isinstance(volume, bool) or not MIN_VOLUME <= volume <= MAX_OVERDRIVE_VOLUME:
+            raise ValueError(f"volume {volume!r} is outside {MIN_VOLUME}–{MAX_OVERDRIVE_VOLUME}")
+        self.config = config or PlayerConfig()
+        self._queue: list[Track] = []
+        self._current: Track | None = None
+        self._generation = 0
+        self._started = False
+        self._paused = False
+        self._history: deque[Track] = deque(maxlen=HISTORY_SIZE)
+        self._volume = volume
+        self._silent = False
+        self._timer: IdleTimer | None = None
+        self._tokens = itertools.count(1)
+
+    # --- reading ------------------------------------------------------------------------------------
+
+    @property
+    def current(self) -> Track | None:
+        return self._current
+
+    @property
+    def generation(self) -> int:
+        """The generation of the latest `Start` (0 before the first)."""
+        return self._generation
+
+    @property
+    def phase(self) -> Phase:
+        if self._current is None:
+            return Phase.IDLE
+        if self._paused:
+            return Phase.PAUSED
+        return Phase.PLAYING if self._started else Phase.STARTING
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    @property
+    def queue(self) -> tuple[Track, ...]:
+        """Upcoming tracks, next first; the current track is not in it."""
+        return tuple(self._queue)
+
+    @property
+    def history(self) -> tuple[Track, ...]:
+        """The last started tracks, newest first."""
+        return tuple(self._history)
+
+    @property
+    def volume(self) -> int:
+        return self._volume
+
+    @property
+    def silent(self) -> bool:
+        return self._silent
+
+    @property
+    def idle_timer(self) -> IdleTimer | None:
+        return self._timer
+
+    def gate(self, track: Track) -> Refused | None:
+        """Why `track` may not play under this player's limits (the service re-checks after resolving)."""
+        return check_track(track, self.config.gates)
+
+    def queue_page(self, page: int, per_page: int = QUEUE_PAGE_SIZE) -> QueuePage:
+        if per_page < 1:
+            raise ValueError("per_page must be positive")
+        total = len(self._queue)
+        pages = max(1, math.ceil(total / per_page))
+        page = min(max(page, 1), pages)
+        first = (page - 1) * per_page
+        entries = tuple(
+            (first + offset + 1, track) for offset, track in enumerate(self._queue[first : first + per_page])
+        )
+        return QueuePage(entries=entries, page=page, pages=pages, total=total)
+
+    # --- adding -------------------------------------------------------------------------------------
+
+    def enqueue(self, tracks: Sequence[Track], *, top: bool = False) -> Added | Refused:
+        """`play` (append) or `playtop` (in front, in the given order), then kick off (spec 4.8).
+
+        Idle: the head starts. Paused: `playtop` cuts the paused track off and starts the new head,
+        `play` resumes the paused track. Playing: nothing more. Tracks the gates refuse are dropped and
+        reported; if none is left the whole command is refused.
+        """
+        admitted, dropped = self._admit(tracks)
+        if not admitted:
+            return _nothing_admitted(tracks, dropped)
+        position = 1 if top else len(self._queue) + 1
+        if top:
+            self._queue[0:0] = admitted
+        else:
+            self._queue.extend(admitted)
+        effects: list[Effect] = []
+        starts_now = resumed = False
+        replaced = None
+        if self._current is None:
+            starts_now = True
+            effects += self._start_head()
+        elif self._paused and top:
+            replaced = self._current
+            starts_now = True
+            effects += self._drop_current()
+            effects += self._start_head()
+        elif self._paused:
+            resumed = True
+            effects += self._unpause()
+        return Added(
+            tracks=tuple(admitted),
+            position=position,
+            starts_now=starts_now,
+            resumed=resumed,
+            replaced=replaced,
+            dropped=tuple(dropped),
+            effects=tuple(effects),
+        )
+
+    def play_now(self, tracks: Sequence[Track]) -> Added | Refused:
+        """`playnow`: put `tracks` in front and start the first at once. The track it cuts off is not
+        requeued (spec 4.7)."""
+        admitted, dropped = self._admit(tracks)
+        if not admitted:
+            return _nothing_admitted(tracks, dropped)
+        self._queue[0:0] = admitted
+        replaced = self._current
+        effects = self._drop_current() + self._start_head()
+        return Added(
+            tracks=tuple(admitted),
+            position=1,
+            starts_now=True,
+            replaced=replaced,
+            dropped=tuple(dropped),
+            effects=tuple(effects),
+        )
+
+    def replay(self, position: int) -> Added | Refused:
+        """Append the `position`-th history entry (1 = newest) as a new entry, like `play` (spec 5.3)."""
+        if not self._history:
+            return Refused(reason=Reason.NO_HISTORY, message="Nothing has been played yet.")
+        if not 1 <= position <= len(self._history):
+            return _invalid_position(position, len(self._history), "history")
+        return self.enqueue([self._history[position - 1].fresh()])
+
+    # --- transport ----------------------------------------------------------------------------------
+
+    def skip(self, count: int = 1) -> Skipped | Refused:
+        """Skip `count` tracks, the current one included; below 1 means 1 (`skip 0` skips one and says
+        so, weak spot 11). Skipping past the end stops and arms the idle timer. Un-pauses."""
+        if self._current is None:
+            return _nothing_playing()
+        dropped = min(max(count, 1) - 1, len(self._queue))
+        del self._queue[:dropped]
+        effects = self._drop_current()
+        upcoming = self._queue[0] if self._queue else None
+        effects += self._start_head() if upcoming else self._go_idle()
+        return Skipped(count=dropped + 1, next=upcoming, effects=tuple(effects))
+
+    def stop(self) -> Stopped | Refused:
+        """Stop, clear the queue, stay in voice with the idle timer armed (spec 4.12)."""
+        if self._current is None and not self._queue:
+            return _nothing_playing()
+        track = self._current
+        cleared = len(self._queue)
+        self._queue.clear()
+        effects = self._drop_current() + self._go_idle()
+        return Stopped(track=track, cleared=cleared, effects=tuple(effects))
+
+    def pause(self) -> Paused | Refused:
+        if self._current is None:
+            return _nothing_playing()
+        if self._paused:
+            return Refused(reason=Reason.ALREADY_PAUSED, message="Playback is already paused.")
+        self._paused = True
+        effects: list[Effect] = [Pause(self._generation)]
+        # A paused bot is idle too, only with more patience (weak spot 6).
+        effects += self._arm(self.config.paused_idle_seconds, LeaveReason.PAUSED)
+        return Paused(track=self._current, effects=tuple(effects))
+
+    def resume(self) -> Resumed | Refused:
+        if self._current is None:
+            return _nothing_playing()
+        if not self._paused:
+            # Its own reason, not "no song playing" (weak spot 17).
+            return Refused(reason=Reason.NOT_PAUSED, message="Playback is not paused.")
+        return Resumed(track=self._current, effects=tuple(self._unpause()))
+
+    def clear(self) -> Cleared | Refused:
+        """Empty the upcoming queue; the current track keeps playing."""
+        if not self._queue:
+            return _empty_queue()
+        count = len(self._queue)
+        self._queue.clear()
+        return Cleared(count=count)
+
+    def remove(self, position: int) -> Removed | Refused:
+        """Remove the `position`-th (1-based) upcoming track."""
+        if not self._queue:
+            return _empty_queue()
+        if not 1 <= position <= len(self._queue):
+            return _invalid_position(position, len(self._queue), "queue")
+        return Removed(position=position, track=self._queue.pop(position - 1))
+
+    def shuffle(self, rng: random.Random) -> Shuffled | Refused:
+        """Shuffle the upcoming queue with `rng` (injected, so tests are deterministic)."""
+        if not self._queue:
+            return _empty_queue()
+        rng.shuffle(self._queue)
+        return Shuffled(count=len(self._queue))
+
+    def set_volume(self, request: VolumeRequest) -> VolumeChanged:
+        """Always succeeds: `VolumeRequest` cannot hold an out-of-range value (see `parse_volume`)."""
+        before, self._volume = self._volume, request.percent
+        return VolumeChanged(before=before, after=request.percent, effects=(SetVolume(request.percent),))
+
+    def set_silent(self, silent: bool) -> SilentChanged:
+        """Silent mode suppresses only NowPlaying announcements (spec 4.14)."""
+        self._silent = silent
+        return SilentChanged(silent=silent)
+
+    # --- voice --------------------------------------------------------------------------------------
+
+    def joined(self) -> Result:
+        """The bot is now in a voice channel. With nothing to play it arms the idle timer, so a bare
+        `join` does not keep the bot there forever."""
+        if self._current is not None or self._timer is not None:
+            return Result()
+        return Result(effects=tuple(self._arm(self.config.idle_seconds, LeaveReason.IDLE)))
+
+    def leave(self) -> Left:
+        """`leave`, or the voice watcher found the bot kicked or alone: stop, clear, disconnect."""
+        return self._leave(LeaveReason.REQUESTED)
+
+    # --- events from the service ----------------------------------------------------------------------
+
+    def track_started(self, generation: int, resolved: Track | None = None) -> Started | Advanced | Ignored:
+        """The stream of `generation` is playing. `resolved` is the same entry (same id) with what resolving
+        learned (probed duration, liveness); the gates are checked again, so a track that turned out to be
+        too long or live is skipped here even if the service forgot to check (weak spot 8)."""
+        if not self._is_current(generation) or self._started:
+            return Ignored(why=f"generation {generation} is not starting")
+        assert self._current is not None
+        if resolved is not None:
+            if resolved.id != self._current.id:
+                raise ValueError("track_started must describe the entry that was started")
+            self._current = resolved
+        problem = self.gate(self._current)
+        if problem is not None:
+            return self._fail(problem)
+        self._started = True
+        self._remember(self._current)
+        effects: list[Effect] = [ShowPlaying(self._current)]
+        if not self._silent:
+            effects.append(AnnounceNowPlaying(self._current))
+        if self._paused:
+            # Paused while resolving: the service started the audio anyway; hold it right away.
+            effects.append(Pause(generation))
+        return Started(track=self._current, effects=tuple(effects))
+
+    def track_ended(self, generation: int) -> Advanced | Ignored:
+        """The audio of `generation` finished. Only the current generation advances the queue."""
+        if not self._is_current(generation):
+            return Ignored(why=f"generation {generation} is not current")
+        assert self._current is not None
+        finished = self._current
+        self._clear_current()
+        upcoming = self._queue[0] if self._queue else None
+        effects = self._start_head() if upcoming else self._go_idle()
+        return Advanced(finished=finished, next=upcoming, effects=tuple(effects))
+
+    def track_failed(self, generation: int, error: str | Refused) -> Advanced | Ignored:
+        """Resolving or streaming `generation` failed, or the gates refused it after resolving. Reported,
+        then the queue advances as after an end, so one dead stream cannot stall it (weak spot 7)."""
+        if not self._is_current(generation):
+            return Ignored(why=f"generation {generation} is not current")
+        assert self._current is not None
+        if isinstance(error, str):
+            error = Refused(
+                reason=Reason.PLAYBACK_ERROR,
+                message=f"Could not play “{self._current.short_title}”: {error or 'unknown error'}",
+            )
+        return self._fail(error)
+
+    def idle_timer_fired(self, token: int) -> Left | Ignored:
+        """The timer armed with `token` ran out: leave voice, unless it was cancelled or replaced since."""
+        if self._timer is None or self._timer.token != token:
+            return Ignored(why=f"idle timer {token} is not armed")
+        # Spent, not cancelled: a CancelIdleTimer here would make the service cancel the very task that
+        # is delivering this call.
+        reason, self._timer = self._timer.reason, None
+        return self._leave(reason)
+
+    # --- internals ----------------------------------------------------------------------------------
+
+    def _is_current(self, generation: int) -> bool:
+        return self._current is not None and generation == self._generation
+
+    def _admit(self, tracks: Iterable[Track]) -> tuple[list[Track], list[tuple[Track, Refused]]]:
+        admitted: list[Track] = []
+        dropped: list[tuple[Track, Refused]] = []
+        taken = {t.id for t in self._queue}
+        if self._current is not None:
+            taken.add(self._current.id)
+        for track in tracks:
+            problem = self.gate(track)
+            if problem is not None:
+                dropped.append((track, problem))
+                continue
+            # The same Track object pushed twice must still be two entries: ids address entries.
+            entry = track.fresh() if track.id in taken else track
+            taken.add(entry.id)
+            admitted.append(entry)
+        return admitted, dropped
+
+    def _start_head(self) -> list[Effect]:
+        """Make the queue head current under a new generation. Any idle timer is moot now."""
+        effects = self._disarm()
+        self._current = self._queue.pop(0)
+        self._generation = next(self._tokens)
+        self._started = False
+        self._paused = False
+        effects.append(Start(self._current, self._generation))
+        return effects
+
+    def _drop_current(self) -> list[Effect]:
+        if self._current is None:
+            return []
+        effects: list[Effect] = [Stop(self._generation)]
+        self._clear_current()
+        return effects
+
+    def _clear_current(self) -> None:
+        self._current = None
+        self._started = False
+        self._paused = False
+
+    def _go_idle(self) -> list[Effect]:
+        return [ShowIdle(), *self._arm(self.config.idle_seconds, LeaveReason.IDLE)]
+
+    def _unpause(self) -> list[Effect]:
+        self._paused = False
+        return [Resume(self._generation), *self._disarm()]
+
+    def _fail(self, problem: Refused) -> Advanced:
+        assert self._current is not None
+        failed = self._current
+        effects: list[Effect] = [*self._drop_current(), AnnounceFailure(failed, problem)]
+        upcoming = self._queue[0] if self._queue else None
+        effects += self._start_head() if upcoming else self._go_idle()
+        return Advanced(finished=failed, next=upcoming, failure=problem, effects=tuple(effects))
+
+    def _leave(self, reason: LeaveReason) -> Left:
+        track = self._current
+        cleared = len(self._queue)
+        self._queue.clear()
+        effects = [*self._drop_current(), *self._disarm(), ShowIdle(), Disconnect(reason)]
+        return Left(reason=reason, track=track, cleared=cleared, effects=tuple(effects))
+
+    def _arm(self, seconds: int, reason: LeaveReason) -> list[Effect]:
+        effects = self._disarm()
+        self._timer = IdleTimer(token=next(self._tokens), seconds=seconds, reason=reason)
+        effects.append(ArmIdleTimer(self._timer.token, seconds, reason))
+        return effects
+
+    def _disarm(self) -> list[Effect]:
+        if self._timer is None:
+            return []
+        token, self._timer = self._timer.token, None
+        return [CancelIdleTimer(token)]
+
+    def _remember(self, track: Track) -> None:
+        # Newest first. The same song started twice in a row is one history entry (the newer one): a
+        # replay picker listing "A, A, B" offers nothing new.
+        if self._history and self._history[0].same_song(track):
+            self._history.popleft()
+        self._history.appendleft(track)
+
+
+def _nothing_playing() -> Refused:
+    return Refused(reason=Reason.NOTHING_PLAYING, message="No song is playing.")
+
+
+def _empty_queue() -> Refused:
+    return Refused(reason=Reason.EMPTY_QUEUE, message="The queue is empty.")
+
+
+def _invalid_position(position: int, size: int, where: str) -> Refused:
+    entries = "entry" if size == 1 else "entries"
+    return Refused(
+        reason=Reason.INVALID_POSITION,
+        message=f"There is no position {position} in the {where}; pick 1 to {size} ({size} {entries}).",
+    )
+
+
+def _nothing_admitted(tracks: Sequence[Track], dropped: list[tuple[Track, Refused]]) -> Refused:
+    if len(dropped) == 1 and len(tracks) == 1:
+        return dropped[0][1]
+    if not tracks:
+        return Refused(reason=Reason.NOTHING_TO_ADD, message="There were no tracks to add.")
+    return Refused(
+        reason=Reason.NOTHING_TO_ADD,
+        message=f"None of the {len(tracks)} tracks can be played (too long, or livestreams).",
+    )
