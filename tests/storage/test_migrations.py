@@ -23,7 +23,7 @@ from pytunes.storage.migrate import (
 )
 from pytunes.storage.schema import metadata
 
-EXPECTED_TABLES = {"guilds", "app_state"}
+EXPECTED_TABLES = set(metadata.tables)
 
 
 def test_revision_chain_is_linear_and_numbered() -> None:
@@ -64,7 +64,7 @@ async def test_primary_keys_follow_the_naming_convention(engine: AsyncEngine) ->
     async with engine.connect() as conn:
         names = await conn.run_sync(pk_names)
     if engine.dialect.name == "postgresql":  # SQLite does not report constraint names back
-        assert names == {"guilds": "pk_guilds", "app_state": "pk_app_state"}
+        assert names == {table: f"pk_{table}" for table in EXPECTED_TABLES}
 
 
 async def test_migrating_again_is_a_no_op(engine: AsyncEngine) -> None:
@@ -107,16 +107,18 @@ def test_sync_migrate_entry_point(database_url: str) -> None:
 
 
 async def test_failed_migration_leaves_no_trace(database_url: str, tmp_path: Path) -> None:
-    # A broken revision on top of 0001: it creates a table, then fails. The whole run must roll
-    # back, so the database keeps no tables and no recorded revision.
+    # A broken revision on top of the real head: it creates a table, then fails. The whole run must
+    # roll back, so the database keeps no tables and no recorded revision.
     versions = tmp_path / "versions"
     versions.mkdir()
     source = Path(alembic_config().get_main_option("script_location") or "") / "versions"
     for migration in source.glob("*.py"):
         (versions / migration.name).write_text(migration.read_text())
-    (versions / "0002_broken.py").write_text(
+    head = head_revision()
+    broken = f"{int(head) + 1:04d}"
+    (versions / f"{broken}_broken.py").write_text(
         "import sqlalchemy as sa\nfrom alembic import op\n\n"
-        "revision = '0002'\ndown_revision = '0001'\nbranch_labels = None\ndepends_on = None\n\n\n"
+        f"revision = '{broken}'\ndown_revision = '{head}'\nbranch_labels = None\ndepends_on = None\n\n\n"
         "def upgrade():\n"
         "    op.create_table('half_done', sa.Column('id', sa.Integer(), primary_key=True))\n"
         "    op.execute('SELECT * FROM no_such_table')\n\n\n"
@@ -127,7 +129,7 @@ async def test_failed_migration_leaves_no_trace(database_url: str, tmp_path: Pat
         with pytest.MonkeyPatch.context() as patch:
             config = _config_with_versions(str(versions))
             patch.setattr("pytunes.storage.migrate.alembic_config", config)
-            assert ScriptDirectory.from_config(config(None)).get_current_head() == "0002"
+            assert ScriptDirectory.from_config(config(None)).get_current_head() == broken
             with pytest.raises(Exception, match="no_such_table"):
                 await migrate_to_head(engine)
         assert await table_names(engine) == set()

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pytunes.storage.schema import APP_STATE_KEY_MAX, app_state
+from pytunes.storage.upsert import upsert
 
 
 async def get(engine: AsyncEngine, key: str) -> str | None:
@@ -20,18 +20,12 @@ async def get(engine: AsyncEngine, key: str) -> str | None:
 async def put(engine: AsyncEngine, key: str, value: str) -> None:
     """Store `value` under `key`, replacing any previous value."""
     _check_key(key)
-    # A single upsert statement rather than select-then-insert: two tasks writing the same key at
-    # once must not fail on the primary key.
-    insert: postgresql.Insert | sqlite.Insert
-    if engine.dialect.name == "postgresql":
-        insert = postgresql.insert(app_state)
-    elif engine.dialect.name == "sqlite":
-        insert = sqlite.insert(app_state)
-    else:
-        raise ValueError(f"unsupported database dialect {engine.dialect.name!r}")
-    statement = insert.values(key=key, value=value).on_conflict_do_update(
-        index_elements=[app_state.c.key],
-        set_={"value": insert.excluded.value, "updated_at": func.now()},
+    statement = upsert(
+        engine,
+        app_state,
+        {"key": key, "value": value},
+        key=[app_state.c.key],
+        also_set={"updated_at": func.now()},
     )
     async with engine.begin() as conn:
         await conn.execute(statement)

@@ -7,7 +7,20 @@ numbered migration next to the others.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, DateTime, MetaData, String, Table, Text, func
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    false,
+    func,
+)
 
 # Deterministic constraint names, so a later migration can drop or alter a constraint by name on
 # every backend instead of relying on whatever name the server made up.
@@ -37,4 +50,16 @@ app_state = Table(
     Column("key", String(APP_STATE_KEY_MAX), primary_key=True),
     Column("value", Text, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+guild_music = Table(
+    "guild_music",
+    metadata,
+    Column("guild_id", BigInteger, primary_key=True, autoincrement=False),
+    # Whole percent (1–500): no float artifacts such as 57.000004 %.
+    Column("volume", Integer, nullable=False, server_default="50"),
+    Column("silent", Boolean, nullable=False, server_default=false()),
+    Column("normalize", Boolean, nullable=False, server_default=false()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("volume BETWEEN 1 AND 500", name="volume_range"),
 )
