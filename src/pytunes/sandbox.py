@@ -19,6 +19,7 @@ def simcord_settings(base: Settings, connection: Connection, *, database_url: st
         "discord_token": SecretStr(connection.token),
         "discord_api_base_url": connection.api_base,
         "discord_gateway_url": connection.gateway_url,
+        "discord_ca_file": Path(connection.ca_file) if connection.ca_file else None,
     }
     if database_url is not None:
         update["database_url"] = database_url

@@ -25,6 +25,7 @@ from simcord.interactions import InteractionDesk, InteractionRecord, Interaction
 from simcord.rest import RestExchange, RestServer, build_app
 from simcord.slash import build_command_data
 from simcord.state import Channel, ChannelType, Guild, Json, Message, Permissions, Role, User
+from simcord.voice import VoiceServer
 from simcord.world import Application, World
 
 
@@ -35,6 +36,7 @@ class Connection:
     token: str
     api_base: str
     gateway_url: str
+    ca_file: str  # the throwaway CA behind simcord's voice TLS
 
     def env(self) -> dict[str, str]:
         """The environment variables that point PyTunes at this simcord."""
@@ -42,6 +44,7 @@ class Connection:
             "DISCORD_TOKEN": self.token,
             "DISCORD_API_BASE_URL": self.api_base,
             "DISCORD_GATEWAY_URL": self.gateway_url,
+            "DISCORD_CA_FILE": self.ca_file,
         }
 
 
@@ -175,6 +178,7 @@ class Simcord:
         self.world.gateway = self.gateway
         self.desk = InteractionDesk(self.world)
         self.rest = RestServer(self.world, self.desk)
+        self.voice = VoiceServer(self.world)
         self._runners: list[web.AppRunner] = []
         self.api_base = ""
 
@@ -188,6 +192,9 @@ class Simcord:
         self.rest.base_url = f"http://127.0.0.1:{rest_port}"
         self.api_base = f"{self.rest.base_url}/api/v10"
         self.gateway.url = f"ws://127.0.0.1:{gateway_port}/"
+        await self.voice.start()
+        self.world.voice_endpoint = self.voice.endpoint_for
+        self.world.voice_token = self.voice.issue_token
         return self
 
     async def _serve(self, app: web.Application) -> int:
@@ -202,6 +209,7 @@ class Simcord:
         return port
 
     async def stop(self) -> None:
+        await self.voice.stop()
         for runner in reversed(self._runners):
             await runner.cleanup()
         self._runners.clear()
@@ -214,7 +222,12 @@ class Simcord:
 
     def connection(self, app: Application | None = None) -> Connection:
         application = app or self.default_app
-        return Connection(token=application.token, api_base=self.api_base, gateway_url=self.gateway.url)
+        return Connection(
+            token=application.token,
+            api_base=self.api_base,
+            gateway_url=self.gateway.url,
+            ca_file=self.voice.ca_file,
+        )
 
     # ---------------------------------------------------------------- building the world
 

@@ -120,6 +120,7 @@ class World:
         self.typing: list[tuple[float, int, int]] = []  # (time, channel id, user id)
         self.gateway: Gateway | None = None
         self.voice_endpoint: Callable[[int, int], str | None] = lambda guild_id, user_id: None
+        self.voice_token: Callable[[int, int], str] = lambda guild_id, user_id: secrets.token_hex(8)
         self._waiters: list[asyncio.Future[None]] = []
 
     # ---------------------------------------------------------------- change notification
@@ -212,6 +213,14 @@ class World:
         channel_id = int(d["channel_id"]) if d.get("channel_id") else None
         if channel_id is not None and channel_id not in guild.channels:
             return
+        # VOICE_SERVER_UPDATE first: when discord.py re-sends op 4 to resume after a voice server crash
+        # (4015), it only completes if the server update precedes the state update.
+        if channel_id is not None:
+            endpoint = self.voice_endpoint(guild.id, session.bot_user_id)
+            if endpoint is not None:
+                token = self.voice_token(guild.id, session.bot_user_id)
+                data = {"token": token, "guild_id": str(guild.id), "endpoint": endpoint}
+                self.dispatch("VOICE_SERVER_UPDATE", data, guild_id=guild.id, to_user=session.bot_user_id)
         self.set_voice_state(
             guild,
             self.users[session.bot_user_id],
@@ -220,11 +229,6 @@ class World:
             self_mute=bool(d.get("self_mute")),
             self_deaf=bool(d.get("self_deaf")),
         )
-        if channel_id is not None:
-            endpoint = self.voice_endpoint(guild.id, session.bot_user_id)
-            if endpoint is not None:
-                data = {"token": secrets.token_hex(8), "guild_id": str(guild.id), "endpoint": endpoint}
-                self.dispatch("VOICE_SERVER_UPDATE", data, guild_id=guild.id, to_user=session.bot_user_id)
 
     def on_request_members(self, session: Session, d: Json) -> None:
         guild = self.guilds.get(int(d["guild_id"]))
