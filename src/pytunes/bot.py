@@ -6,22 +6,26 @@ import hashlib
 import json
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
 from discord.ext import commands
 
 from pytunes.config import Settings
+from pytunes.core.checks import CheckRefusal
 from pytunes.core.clock import Clock, SystemClock
 from pytunes.core.endpoints import connector_trusting, point_at
 from pytunes.core.interactions import InteractionRouter
 from pytunes.core.replies import Replies, ReplyPolicy
 from pytunes.core.tasks import TaskOwner
+from pytunes.music.service import MusicService
+from pytunes.music.wiring import build_music
 from pytunes.storage import Database, app_state
 
 log = logging.getLogger(__name__)
 
-FEATURE_COGS = ("pytunes.utility.cog",)
+FEATURE_COGS = ("pytunes.utility.cog", "pytunes.music.cog")
 
 
 def intents() -> discord.Intents:
@@ -63,6 +67,7 @@ class PyTunes(commands.AutoShardedBot):
         )
         self.interactions = InteractionRouter(self.clock, self.tasks, is_ours=self._is_our_message)
         self._database: Database | None = None
+        self._music: MusicService | None = None
 
     def _is_our_message(self, interaction: discord.Interaction[Any]) -> bool:
         return (
@@ -76,6 +81,16 @@ class PyTunes(commands.AutoShardedBot):
         if event_name == "interaction":
             self.interactions.feed(args[0])
         super().dispatch(event_name, *args, **kwargs)
+
+    @property
+    def music(self) -> MusicService:
+        if self._music is None:
+            raise RuntimeError("the music service is built in setup_hook")
+        return self._music
+
+    @music.setter
+    def music(self, service: MusicService) -> None:
+        self._music = service
 
     @property
     def database(self) -> Database:
@@ -92,6 +107,7 @@ class PyTunes(commands.AutoShardedBot):
 
     async def setup_hook(self) -> None:
         self._database = await Database.open(self.settings.database_url)
+        self.music = await build_music(self)
         for extension in FEATURE_COGS:
             await self.load_extension(extension)
         if self.settings.sync_commands:
@@ -119,17 +135,43 @@ class PyTunes(commands.AutoShardedBot):
         if isinstance(error, commands.CommandNotFound):
             return  # "!" is shared with other bots; unknown commands are not ours to answer
         self.replies.cleanup_invocation(ctx)
+        refusal = error.original if isinstance(error, commands.HybridCommandError) else error
+        if isinstance(refusal, CheckRefusal):
+            await self._report(
+                ctx,
+                lambda: self.replies.send(
+                    ctx,
+                    embed=refusal.embed(),
+                    ephemeral=True,
+                    delete_after=self.replies.policy.error_delete_seconds,
+                ),
+            )
+            return
         text = describe_error(ctx, error)
         if text is None:
             reference = uuid.uuid4().hex[:8]
             log.error("command %s failed [%s]", ctx.command, reference, exc_info=error)
             text = f"Whoops, an internal error occurred (reference `{reference}`)."
+        await self._report(ctx, lambda: self.replies.error(ctx, text))
+
+    async def _report(self, ctx: commands.Context[Any], send: Callable[[], Awaitable[object]]) -> None:
         try:
-            await self.replies.error(ctx, text)
+            await send()
         except discord.HTTPException:
             log.warning("could not report an error for %s", ctx.command, exc_info=True)
 
+    def show_activity(self, text: str | None) -> None:
+        """Presence: what is playing, or the idle hint. Coalesced: only the latest value is sent."""
+        prefix = self.settings.command_prefix
+        status = text or f"{prefix}help · waiting for {prefix}play"
+        self.tasks.spawn(
+            self.change_presence(activity=discord.CustomActivity(name=status[:128])), name="presence"
+        )
+
     async def close(self) -> None:
+        if self._music is not None:
+            await self._music.close()
+            self._music = None
         await self.tasks.close()
         await super().close()
         if self._database is not None:

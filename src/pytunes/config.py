@@ -42,6 +42,23 @@ class Settings(BaseSettings):
     error_delete_seconds: float = Field(default=60.0, ge=0)
     sync_commands: bool = True
 
+    # Music.
+    youtube_api_key: SecretStr | None = Field(
+        default=None, description="Optional: YouTube Data API v3 key for search"
+    )
+    media_allow_private_hosts: bool = Field(
+        default=False, description="Allow links to loopback/private addresses (only for local testing)"
+    )
+    media_workers: int = Field(default=2, ge=1, le=8, description="yt-dlp worker processes")
+    ffmpeg_path: str | None = Field(
+        default=None, description="FFmpeg binary; default: system ffmpeg, else bundled"
+    )
+    max_track_minutes: int = Field(default=60, ge=1)
+    allow_livestreams: bool = False
+    idle_leave_seconds: int = Field(default=300, ge=10)
+    paused_leave_seconds: int = Field(default=1800, ge=10)
+    alone_leave_seconds: int = Field(default=30, ge=0)
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:

@@ -52,3 +52,7 @@ async def bot_world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[B
         settings = test_settings(sim, app, tmp_path_factory.mktemp("db") / "pytunes.db")
         async with running_bot(settings, clock=clock, guild_ready_timeout=0.05) as bot:
             yield BotWorld(sim, app, bot, clock, guild, general, lounge, alice, bob)
+
+
+# Media made once per session and served locally; shared with the media tests.
+from tests.media.conftest import media_files, media_server, server_thread  # noqa: E402, F401

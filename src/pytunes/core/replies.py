@@ -33,6 +33,7 @@ FIELD_VALUE_MAX = 1024
 FOOTER_MAX = 2048
 AUTHOR_MAX = 256
 EMBED_TOTAL_MAX = 6000
+EMBEDS_MAX = 10
 ELLIPSIS = "…"
 
 # Never ping anyone through text the bot repeats; features opt in to specific users explicitly.
@@ -105,6 +106,26 @@ def fit_total(embed: discord.Embed) -> discord.Embed:
     return embed
 
 
+def fit_all(embeds: list[discord.Embed]) -> list[discord.Embed]:
+    """At most 10 embeds whose combined size stays within the 6,000 total (later ones shrink first)."""
+    kept = [fit_total(e) for e in embeds[:EMBEDS_MAX]]
+    while len(kept) > 1 and sum(embed_size(e) for e in kept) > EMBED_TOTAL_MAX:
+        last = kept[-1]
+        budget = EMBED_TOTAL_MAX - sum(embed_size(e) for e in kept[:-1])
+        if budget <= 0 or not (last.fields or last.description):
+            kept.pop()
+            continue
+        while last.fields and embed_size(last) > budget:
+            last.remove_field(len(last.fields) - 1)
+        if embed_size(last) > budget and last.description:
+            last.description = clip(
+                last.description, max(len(last.description) - (embed_size(last) - budget), 1)
+            )
+        if embed_size(last) > budget:
+            kept.pop()
+    return kept
+
+
 def error_embed(message: str, *, title: str = "🚫  Error") -> discord.Embed:
     return make_embed(title, message, tone=Tone.ERROR)
 
@@ -132,6 +153,7 @@ class Replies:
         content: str | None = None,
         *,
         embed: discord.Embed | None = None,
+        embeds: list[discord.Embed] | None = None,
         view: discord.ui.View | None = None,
         transient: bool = True,
         ephemeral: bool = False,
@@ -143,6 +165,8 @@ class Replies:
             kwargs["content"] = clip(content, CONTENT_MAX)
         if embed is not None:
             kwargs["embed"] = fit_total(embed)
+        if embeds:
+            kwargs["embeds"] = fit_all(embeds)
         if view is not None:
             kwargs["view"] = view
         ephemeral = ephemeral and ctx.interaction is not None

@@ -1,0 +1,182 @@
+"""`play`, `playtop`, `playnow` and history replay: resolve, pick, join, push, confirm, then kick off.
+
+The order is the contract (spec §14.4 with the §16 fixes): "⏳ Queuing…" at once for links; nothing is
+announced as added until the push succeeded; the confirmation is sent before playback is kicked off, so
+"Track added" always precedes "Now playing"; the bot joins voice before anything plays.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from enum import Enum
+from typing import TYPE_CHECKING
+
+import discord
+from discord.ext import commands
+
+from pytunes.core.checks import require_same_channel
+from pytunes.core.replies import Tone, make_embed
+from pytunes.core.views import Picker, PickOutcome
+from pytunes.music import embeds
+from pytunes.music.media import MediaEntry, MediaError
+from pytunes.music.media.errors import NoResultsError, QuotaExceededError, UnsafeUrlError
+from pytunes.music.media.resolver import QueryKind, Resolution
+from pytunes.music.model import Added, Refused, Requester, SourceKind, Track, clean_duration
+
+if TYPE_CHECKING:
+    from pytunes.bot import PyTunes
+    from pytunes.music.guild import GuildMusic
+    from pytunes.music.service import MusicService
+
+Ctx = commands.Context["PyTunes"]
+SEARCH_RESULTS = 5
+PICK_SECONDS = 120.0
+
+
+class Mode(Enum):
+    PLAY = "play"
+    TOP = "playtop"
+    NOW = "playnow"
+
+
+def media_error_embed(exc: MediaError) -> discord.Embed:
+    if isinstance(exc, NoResultsError):
+        return make_embed("🔎  No results", str(exc), tone=Tone.WARNING)
+    if isinstance(exc, QuotaExceededError):
+        return make_embed("🚧  YouTube API quota exceeded", f"{exc} Try again later.", tone=Tone.WARNING)
+    if isinstance(exc, UnsafeUrlError):
+        return make_embed("🚫  Link refused", str(exc), tone=Tone.ERROR)
+    return make_embed("🚫  Could not play that", str(exc), tone=Tone.ERROR)
+
+
+def track_from(entry: MediaEntry, requester: Requester, *, locator: str | None = None) -> Track:
+    source = SourceKind.YOUTUBE if entry.source_kind == "youtube" else SourceKind.DIRECT
+    duration = clean_duration(entry.duration)
+    return Track(
+        title=entry.title or entry.url,
+        source=source,
+        locator=locator or entry.url,
+        url=entry.url,
+        author=entry.channel,
+        duration=duration,
+        is_live=bool(entry.is_live),
+        added_by=requester,
+    )
+
+
+class AddFlow:
+    def __init__(self, bot: PyTunes, service: MusicService) -> None:
+        self.bot = bot
+        self.service = service
+
+    async def run(self, ctx: Ctx, query: str, mode: Mode) -> None:
+        assert ctx.guild is not None
+        channel = require_same_channel(ctx)
+        music = await self.service.guild(ctx.guild.id)
+        music.announce_to = ctx.channel
+        resolver = self.service.resolver
+        try:
+            parsed = resolver.classify(query)
+            if parsed.kind is not QueryKind.SEARCH and mode is not Mode.NOW:
+                await self.bot.replies.send(
+                    ctx, embed=make_embed("⏳  Queuing…", f"Resolving `{parsed.kind.value}` link…")
+                )
+            resolution = await resolver.resolve(query, requester=ctx.author.name)
+        except MediaError as exc:
+            await self.bot.replies.send(ctx, embed=media_error_embed(exc))
+            return
+        requester = Requester(ctx.author.id, ctx.author.name)
+        tracks = await self._tracks(ctx, resolution, requester)
+        if not tracks:
+            return
+        try:
+            await self.service.connect(channel)
+        except (TimeoutError, discord.ClientException, discord.HTTPException) as exc:
+            await self.bot.replies.error(ctx, f"Unable to join {channel.mention}: {exc or 'timed out'}.")
+            return
+        await self.push(
+            ctx,
+            music,
+            tracks,
+            mode,
+            playlist=resolution.title if resolution.kind is QueryKind.YOUTUBE_PLAYLIST else None,
+        )
+
+    async def _tracks(self, ctx: Ctx, resolution: Resolution, requester: Requester) -> list[Track]:
+        if resolution.kind is QueryKind.SEARCH:
+            entry = await self.pick(ctx, list(resolution.entries[:SEARCH_RESULTS]))
+            return [track_from(entry, requester)] if entry is not None else []
+        tracks = [track_from(e, requester) for e in resolution.entries]
+        if resolution.kind is QueryKind.YOUTUBE_VIDEO and resolution.start_at and tracks:
+            # Keep a link's t= start: the locator carries it to playback.
+            first = resolution.entries[0]
+            tracks[0] = track_from(first, requester, locator=f"{first.url}&t={int(resolution.start_at)}")
+        return tracks
+
+    async def pick(self, ctx: Ctx, entries: list[MediaEntry]) -> MediaEntry | None:
+        picker = Picker(
+            self.bot.interactions,
+            count=len(entries),
+            author_id=ctx.author.id,
+            refusal="Only the person who searched can pick a result.",
+            timeout=PICK_SECONDS,
+        )
+        fields = [(f"{i + 1}.  {embeds.safe(e.title)}", e.url) for i, e in enumerate(entries)]
+        embed = make_embed("🔍  Search results", "Choose a track to add to the queue:", fields=fields)
+        message = await self.bot.replies.send(ctx, embed=embed, view=picker.view(), transient=False)
+        if message is None:
+            return None
+        result = await picker.run(message)
+        if result.click is not None:
+            await result.click.delete_message()
+        else:
+            await self._delete(message)
+        if result.outcome is PickOutcome.CANCELLED:
+            await self.bot.replies.send(
+                ctx, embed=make_embed("✖  Search cancelled", "Nothing was added.", tone=Tone.MUTED)
+            )
+            return None
+        if result.outcome is PickOutcome.EXPIRED:
+            await self.bot.replies.send(
+                ctx,
+                embed=make_embed("🚫  Search expired", "Run the command again to search.", tone=Tone.WARNING),
+                delete_after=15,
+            )
+            return None
+        assert result.index is not None
+        return entries[result.index]
+
+    @staticmethod
+    async def _delete(message: discord.Message) -> None:
+        with contextlib.suppress(discord.HTTPException):
+            await message.delete()
+
+    async def push(
+        self, ctx: Ctx, music: GuildMusic, tracks: list[Track], mode: Mode, *, playlist: str | None = None
+    ) -> None:
+        """Push, confirm, then release the effects (kick-off) — the §14.4 contract."""
+        if mode is Mode.NOW:
+            result, batch = music.act(lambda p: p.play_now(tracks), hold=True)
+        else:
+            result, batch = music.act(lambda p: p.enqueue(tracks, top=mode is Mode.TOP), hold=True)
+        try:
+            if isinstance(result, Refused):
+                await self.bot.replies.send(ctx, embed=embeds.refused(result))
+            else:
+                await self.confirm(ctx, result, mode, playlist)
+        finally:
+            music.release(batch)
+
+    async def confirm(self, ctx: Ctx, result: Added, mode: Mode, playlist: str | None) -> None:
+        if playlist is not None or len(result.tracks) > 1:
+            embed = embeds.playlist_added(
+                playlist or "Playlist", len(result.tracks), skipped=len(result.dropped)
+            )
+        elif mode is Mode.NOW:
+            embed = make_embed("▶️  Playing now", embeds.linked(result.tracks[0]), tone=Tone.SUCCESS)
+        elif result.resumed:
+            embed = embeds.track_added(result.tracks[0], result.position, starts_now=False)
+            embed.description = f"{embed.description}\n▶️ Resumed the paused track."
+        else:
+            embed = embeds.track_added(result.tracks[0], result.position, starts_now=result.starts_now)
+        await self.bot.replies.send(ctx, embed=embed)

@@ -1,0 +1,110 @@
+"""One guild's audio output: which FFmpeg source is playing, for which generation, and how far it got.
+
+Each `vc.play` gets an audio id. discord.py reports the end of playback from its audio thread; the end is
+passed on only if that audio is still the current one, so restarting a track (a live volume change)
+never looks like the track ending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import discord
+
+log = logging.getLogger(__name__)
+
+FRAME_SECONDS = 0.02
+
+
+class CountingSource(discord.AudioSource):
+    """Wraps an audio source and counts the 20 ms frames handed to Discord: elapsed time for free."""
+
+    def __init__(self, inner: discord.AudioSource) -> None:
+        self.inner = inner
+        self.frames = 0
+        self.exhausted = False
+
+    def read(self) -> bytes:
+        data = self.inner.read()
+        if data:
+            self.frames += 1
+        else:
+            self.exhausted = True
+        return data
+
+    def is_opus(self) -> bool:
+        return self.inner.is_opus()
+
+    def cleanup(self) -> None:
+        self.inner.cleanup()
+
+    def exit_code(self) -> int | None:
+        """FFmpeg's exit status once it ended (None while running or for non-FFmpeg sources)."""
+        process = getattr(self.inner, "_process", None)
+        return process.poll() if process is not None else None
+
+
+@dataclass
+class PlayingAudio:
+    audio_id: int
+    generation: int
+    source: CountingSource
+    start_offset: float  # where in the track this source started (restarts seek)
+    gain_percent: int
+
+    @property
+    def elapsed(self) -> float:
+        # An Ogg/Opus source hands discord.py its two header packets first; they are not audio.
+        frames = self.source.frames - 2 if self.source.is_opus() else self.source.frames
+        return self.start_offset + max(frames, 0) * FRAME_SECONDS
+
+
+EndHandler = Callable[[PlayingAudio, Exception | None], None]
+
+
+class AudioOutput:
+    def __init__(self, on_end: EndHandler) -> None:
+        self._on_end = on_end
+        self._ids = itertools.count(1)
+        self.current: PlayingAudio | None = None
+
+    def play(
+        self,
+        vc: discord.VoiceClient,
+        source: discord.AudioSource,
+        *,
+        generation: int,
+        start_offset: float,
+        gain_percent: int,
+    ) -> PlayingAudio:
+        """Start `source` on `vc`, replacing whatever this output was playing."""
+        loop = asyncio.get_running_loop()
+        audio = PlayingAudio(next(self._ids), generation, CountingSource(source), start_offset, gain_percent)
+        self.current = audio  # from here on, the replaced audio's end is not reported
+        if vc.is_playing() or vc.is_paused():
+            vc.stop()
+
+        def after(error: Exception | None) -> None:
+            # Called on discord.py's audio thread: hop back to the event loop.
+            loop.call_soon_threadsafe(self._ended, audio, error)
+
+        vc.play(audio.source, after=after)
+        return audio
+
+    def _ended(self, audio: PlayingAudio, error: Exception | None) -> None:
+        if self.current is not audio:
+            return  # replaced (restart or stop): not the end of the track
+        self.current = None
+        self._on_end(audio, error)
+
+    def stop(self, vc: discord.VoiceClient | None, generation: int | None = None) -> None:
+        """Stop the current audio (only if it belongs to `generation`, when given) without reporting an end."""
+        if self.current is None or (generation is not None and self.current.generation != generation):
+            return
+        self.current = None
+        if vc is not None and (vc.is_playing() or vc.is_paused()):
+            vc.stop()

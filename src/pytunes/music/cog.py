@@ -1,0 +1,343 @@
+"""Music commands (prefix and slash from one handler). State lives in the service; this only talks."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from pytunes.core.checks import author_voice_channel, bot_voice_channel, in_voice, same_voice_channel
+from pytunes.core.commands import defer_first, hybrid_command
+from pytunes.core.replies import Tone, make_embed
+from pytunes.core.views import OnTimeout, Paginator, Picker, PickOutcome
+from pytunes.music import embeds
+from pytunes.music.adding import AddFlow, Mode
+from pytunes.music.model import (
+    QUEUE_PAGE_SIZE,
+    Added,
+    Player,
+    Refused,
+    Result,
+    Track,
+    parse_toggle,
+    parse_volume,
+)
+
+if TYPE_CHECKING:
+    from pytunes.bot import PyTunes
+    from pytunes.music.guild import GuildMusic
+    from pytunes.music.service import MusicService
+
+Ctx = commands.Context["PyTunes"]
+
+
+class QueuePages:
+    """The live queue as pages: re-read on every click."""
+
+    def __init__(self, music: GuildMusic) -> None:
+        self.music = music
+
+    async def page_count(self) -> int:
+        player = self.music.player
+        if player.current is None and not player.queue:
+            return 0
+        return max(1, -(-len(player.queue) // QUEUE_PAGE_SIZE))
+
+    async def render(self, page: int) -> list[discord.Embed]:
+        return embeds.queue_page(self.music.player.queue_page(page + 1), self.music.player.current)
+
+    async def render_empty(self) -> list[discord.Embed]:
+        return [
+            embeds.simple("🚫  Empty queue", "Nothing is playing and nothing is queued.", tone=Tone.WARNING)
+        ]
+
+
+class Music(commands.Cog):
+    def __init__(self, bot: PyTunes, service: MusicService) -> None:
+        self.bot = bot
+        self.service = service
+        self.adding = AddFlow(bot, service)
+
+    @commands.Cog.listener()
+    async def on_voice_state_update(
+        self, member: discord.Member, before: discord.VoiceState, after: discord.VoiceState
+    ) -> None:
+        self.service.voice_changed(member, before, after)
+
+    async def cog_check(self, ctx: Ctx) -> bool:  # type: ignore[override]
+        if ctx.guild is None:
+            raise commands.NoPrivateMessage()
+        return True
+
+    async def _music(self, ctx: Ctx) -> GuildMusic:
+        assert ctx.guild is not None
+        music = await self.service.guild(ctx.guild.id)
+        music.announce_to = ctx.channel
+        return music
+
+    async def _answer(
+        self,
+        ctx: Ctx,
+        music: GuildMusic,
+        change: Callable[[Player], Result],
+        title: str,
+        text: str | Callable[[Any], str] | None = None,
+    ) -> Result:
+        """Apply a change, reply (refusal or confirmation), then let its effects run."""
+        result, batch = music.act(change, hold=True)
+        try:
+            if isinstance(result, Refused):
+                await self.bot.replies.send(ctx, embed=embeds.refused(result))
+            else:
+                body = text(result) if callable(text) else text
+                await self.bot.replies.send(ctx, embed=make_embed(title, body, tone=Tone.SUCCESS))
+        finally:
+            music.release(batch)
+        return result
+
+    # ---------------------------------------------------------------------------------------- adding
+
+    @hybrid_command(description="Play a song or playlist: a YouTube link, a web link or search words")
+    @app_commands.describe(query="A link or search words")
+    @same_voice_channel
+    @defer_first
+    async def play(self, ctx: Ctx, *, query: str) -> None:
+        await self.adding.run(ctx, query, Mode.PLAY)
+
+    @hybrid_command(description="Like play, but puts the track at the front of the queue")
+    @app_commands.describe(query="A link or search words")
+    @same_voice_channel
+    @defer_first
+    async def playtop(self, ctx: Ctx, *, query: str) -> None:
+        await self.adding.run(ctx, query, Mode.TOP)
+
+    @hybrid_command(description="Play a track right now, replacing the current one")
+    @app_commands.describe(query="A link or search words")
+    @same_voice_channel
+    @defer_first
+    async def playnow(self, ctx: Ctx, *, query: str) -> None:
+        await self.adding.run(ctx, query, Mode.NOW)
+
+    @hybrid_command(description="Pick a recently played track to play again")
+    @same_voice_channel
+    async def history(self, ctx: Ctx) -> None:
+        music = await self._music(ctx)
+        recent = list(music.player.history)
+        if not recent:
+            await self.bot.replies.send(
+                ctx, embed=embeds.simple("📜  No history", "Nothing has played yet."), delete_after=15
+            )
+            return
+        picker = Picker(
+            self.bot.interactions,
+            count=len(recent),
+            author_id=ctx.author.id,
+            cancel=False,
+            balanced=True,
+            refusal="Only the person who ran this command can select a track.",
+            timeout=120,
+            notice_cooldown=5,
+        )
+        fields = [(f"{i + 1}. {embeds.safe(t.title)}", t.location_line) for i, t in enumerate(recent)]
+        embed = make_embed("📜  Recently played", "Pick a number to replay a track:", fields=fields)
+        message = await self.bot.replies.send(ctx, embed=embed, view=picker.view(), transient=False)
+        if message is None:
+            return
+        result = await picker.run(message)
+        if result.click is not None:
+            await result.click.delete_message()
+        else:
+            await message.delete()
+        if result.outcome is not PickOutcome.PICKED or result.index is None:
+            await self.bot.replies.send(
+                ctx, embed=embeds.simple("🚫  Search expired", "Run history again."), delete_after=15
+            )
+            return
+        channel = author_voice_channel(ctx)
+        await self.service.connect(channel)
+        index = result.index
+        replayed, batch = music.act(lambda p: p.replay(index + 1), hold=True)
+        try:
+            if isinstance(replayed, Added):
+                await self.adding.confirm(ctx, replayed, Mode.PLAY, None)
+            elif isinstance(replayed, Refused):
+                await self.bot.replies.send(ctx, embed=embeds.refused(replayed))
+        finally:
+            music.release(batch)
+
+    # ---------------------------------------------------------------------------------------- transport
+
+    @hybrid_command(description="Pause the current track")
+    @same_voice_channel
+    async def pause(self, ctx: Ctx) -> None:
+        music = await self._music(ctx)
+        await self._answer(ctx, music, lambda p: p.pause(), "⏸️  Paused", lambda r: embeds.linked(r.track))
+
+    @hybrid_command(description="Resume the paused track")
+    @same_voice_channel
+    async def resume(self, ctx: Ctx) -> None:
+        music = await self._music(ctx)
+        await self._answer(ctx, music, lambda p: p.resume(), "▶️  Resumed", lambda r: embeds.linked(r.track))
+
+    @hybrid_command(description="Skip the current track, or several tracks")
+    @app_commands.describe(amount="How many tracks to skip (default 1)")
+    @same_voice_channel
+    async def skip(self, ctx: Ctx, amount: commands.Range[int, 0, 1000] = 1) -> None:
+        music = await self._music(ctx)
+        await self._answer(
+            ctx,
+            music,
+            lambda p: p.skip(amount),
+            "⏭️  Skipped",
+            lambda r: f"Skipped {r.count} track(s)." + ("" if r.next else " The queue is empty."),
+        )
+
+    @hybrid_command(description="Stop playback and clear the queue (the bot stays for 5 minutes)")
+    @same_voice_channel
+    async def stop(self, ctx: Ctx) -> None:
+        music = await self._music(ctx)
+        await self._answer(
+            ctx,
+            music,
+            lambda p: p.stop(),
+            "⏹️  Playback stopped",
+            lambda r: f"Cleared {r.cleared} queued track(s).",
+        )
+
+    @hybrid_command(description="Remove every upcoming track (the current one keeps playing)")
+    @same_voice_channel
+    async def clear(self, ctx: Ctx) -> None:
+        music = await self._music(ctx)
+        await self._answer(
+            ctx, music, lambda p: p.clear(), "🧹  Queue cleared", lambda r: f"Removed {r.count} track(s)."
+        )
+
+    @hybrid_command(description="Remove one upcoming track by its number in the queue")
+    @app_commands.describe(index="The track's number in the queue")
+    @same_voice_channel
+    async def remove(self, ctx: Ctx, index: int) -> None:
+        music = await self._music(ctx)
+        await self._answer(
+            ctx, music, lambda p: p.remove(index), "🗑️  Track removed", lambda r: embeds.linked(r.track)
+        )
+
+    @hybrid_command(description="Shuffle the upcoming tracks")
+    @same_voice_channel
+    async def shuffle(self, ctx: Ctx) -> None:
+        music = await self._music(ctx)
+        await self._answer(
+            ctx, music, lambda p: p.shuffle(random.Random()), "🔀  Shuffle", "The queue has been shuffled."
+        )
+
+    @hybrid_command(
+        aliases=["vol"], description="Show or set the volume: 1–100, or up to 500 with a trailing !"
+    )
+    @app_commands.describe(value="e.g. 50, or 150! for overdrive")
+    @same_voice_channel
+    async def volume(self, ctx: Ctx, *, value: str | None = None) -> None:
+        music = await self._music(ctx)
+        if value is None:
+            await self.bot.replies.send(
+                ctx, embed=make_embed("🔊  Volume", f"Volume is {music.player.volume} %.")
+            )
+            return
+        request = parse_volume(value)
+        if isinstance(request, Refused):
+            await self.bot.replies.send(ctx, embed=embeds.refused(request))
+            return
+        await self._answer(
+            ctx,
+            music,
+            lambda p: p.set_volume(request),
+            "🔊  Volume changed",
+            lambda r: f"Volume set to {r.after} %.",
+        )
+
+    @hybrid_command(aliases=["shh", "quiet"], description="Silent mode: no 'Now playing' messages")
+    @app_commands.describe(state="on or off (default: toggle)")
+    @same_voice_channel
+    async def silent(self, ctx: Ctx, state: str | None = None) -> None:
+        music = await self._music(ctx)
+        wanted = parse_toggle(state, music.player.silent)
+        if isinstance(wanted, Refused):
+            await self.bot.replies.send(ctx, embed=embeds.refused(wanted))
+            return
+        await self._answer(
+            ctx,
+            music,
+            lambda p: p.set_silent(wanted),
+            "🤫  Silent mode",
+            "On: no 'Now playing' messages." if wanted else "Off: 'Now playing' messages are back.",
+        )
+        await music.save_settings(silent=wanted)
+
+    # ---------------------------------------------------------------------------------------- voice
+
+    @hybrid_command(description="Bring the bot into your voice channel")
+    @in_voice
+    async def join(self, ctx: Ctx) -> None:
+        channel = author_voice_channel(ctx)
+        music = await self._music(ctx)
+        try:
+            await self.service.connect(channel)
+        except (TimeoutError, discord.ClientException, discord.HTTPException):
+            await self.bot.replies.error(ctx, f"Unable to join {channel.mention}.")
+            return
+        _, batch = music.act(lambda p: p.joined())
+        music.release(batch)
+        await self.bot.replies.send(
+            ctx, embed=make_embed("👋  Joined", f"I'm in {channel.mention}.", tone=Tone.SUCCESS)
+        )
+
+    @hybrid_command(description="Stop, clear the queue and leave the voice channel")
+    @same_voice_channel
+    async def leave(self, ctx: Ctx) -> None:
+        assert ctx.guild is not None
+        if bot_voice_channel(ctx.guild) is None:
+            await self.bot.replies.error(ctx, "I'm not in a voice channel.")
+            return
+        music = await self._music(ctx)
+        await self._answer(ctx, music, lambda p: p.leave(), "👋  Bye", "Stopped, cleared the queue and left.")
+
+    # ---------------------------------------------------------------------------------------- information
+
+    @hybrid_command(description="Show the current track with its progress")
+    async def playing(self, ctx: Ctx) -> None:
+        music = await self._music(ctx)
+        track: Track | None = music.player.current
+        if track is None:
+            await self.bot.replies.send(
+                ctx, embed=embeds.simple("🚫  No song playing", None, tone=Tone.WARNING)
+            )
+            return
+        await self.bot.replies.send(
+            ctx, embed=embeds.now_playing(track, elapsed=music.elapsed or 0.0, paused=music.player.paused)
+        )
+
+    @hybrid_command(description="Show the queue, 10 tracks per page")
+    @app_commands.describe(page="Which page to start on")
+    async def queue(self, ctx: Ctx, page: int = 1) -> None:
+        music = await self._music(ctx)
+        paginator = Paginator(
+            self.bot.interactions,
+            QueuePages(music),
+            author_id=ctx.author.id,
+            timeout=60,
+            refusal="Only the person who ran this command can navigate the queue.",
+            on_timeout=OnTimeout.DELETE,
+            notice_cooldown=5,
+        )
+
+        async def send(pages: list[discord.Embed], view: discord.ui.View | None) -> discord.Message | None:
+            # One page needs no buttons and is short-lived; pages with buttons live until the paginator ends.
+            return await self.bot.replies.send(ctx, embeds=pages, view=view, transient=view is None)
+
+        await paginator.run(send, start=page - 1)
+
+
+async def setup(bot: PyTunes) -> None:
+    await bot.add_cog(Music(bot, bot.music))

@@ -1,0 +1,80 @@
+"""Plain, picklable results of media resolution (they cross the worker-process boundary)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class SourceKind(StrEnum):
+    YOUTUBE = "youtube"
+    DIRECT = "direct"
+    LOCAL = "local"
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedMedia:
+    """One playable item with a stream URL that FFmpeg may open right now.
+
+    Stream URLs expire (YouTube's after a few hours), so these are produced right before playback by
+    `MediaResolver.fetch_stream` and never stored. A live item has an empty `stream_url`: formats are not
+    selected for it, because livestreams are refused before playback.
+    """
+
+    title: str
+    page_url: str
+    stream_url: str
+    duration: float | None
+    is_live: bool
+    acodec: str | None
+    ext: str | None
+    http_headers: Mapping[str, str]
+    source_kind: SourceKind
+    id: str | None = None
+    channel: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MediaEntry:
+    """A lightweight item: a playlist entry, a search hit or a resolved single link.
+
+    `url` is the user-facing page (canonical `https://www.youtube.com/watch?v=<id>` for YouTube, the
+    link itself for direct media); the stream is fetched from it at play time.
+    """
+
+    source_kind: SourceKind
+    id: str
+    title: str
+    url: str
+    channel: str | None = None
+    duration: float | None = None
+    is_live: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlaylistResult:
+    id: str
+    title: str
+    entries: tuple[MediaEntry, ...]
+    truncated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractFailure:
+    """A failure reported by a worker process (exceptions are not sent across processes)."""
+
+    code: str
+    message: str
+    detail: str = field(default="", repr=False)
+
+
+ExtractOutcome = ResolvedMedia | PlaylistResult | ExtractFailure
+
+
+def positive_duration(value: object) -> float | None:
+    """A usable duration in seconds, or None (yt-dlp and APIs use 0, None or junk for unknown)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if 0 < number < float("inf") else None

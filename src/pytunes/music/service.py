@@ -1,0 +1,157 @@
+"""The music service: one `GuildMusic` per guild, voice connections, presence, and the voice watcher."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+import discord
+
+from pytunes.core.clock import Clock
+from pytunes.core.replies import Replies
+from pytunes.core.tasks import TaskOwner
+from pytunes.music import embeds
+from pytunes.music.guild import GuildMusic
+from pytunes.music.media.resolver import MediaResolver
+from pytunes.music.media.worker import MediaWorkers
+from pytunes.music.model import PlayerConfig, Track
+from pytunes.music.store import MusicStore
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT = 20.0
+
+
+class MusicService:
+    def __init__(
+        self,
+        bot: discord.Client,
+        *,
+        resolver: MediaResolver,
+        workers: MediaWorkers,
+        store: MusicStore,
+        clock: Clock,
+        tasks: TaskOwner,
+        replies: Replies,
+        ffmpeg: str,
+        player_config: PlayerConfig,
+        alone_seconds: float,
+        set_presence: Callable[[str | None], None],
+    ) -> None:
+        self.bot = bot
+        self.resolver = resolver
+        self.workers = workers
+        self.store = store
+        self.clock = clock
+        self.tasks = tasks
+        self.replies = replies
+        self.ffmpeg = ffmpeg
+        self.player_config = player_config
+        self.alone_seconds = alone_seconds
+        self._set_presence = set_presence
+        self.reply_seconds = replies.policy.reply_delete_seconds
+        self.leave_seconds = 60.0
+        self._guilds: dict[int, GuildMusic] = {}
+        self._loading: dict[int, asyncio.Lock] = {}
+        self._playing: dict[int, Track] = {}
+        self._alone: dict[int, asyncio.Task[None]] = {}
+
+    async def guild(self, guild_id: int) -> GuildMusic:
+        """The guild's music, created on first use with its saved settings."""
+        music = self._guilds.get(guild_id)
+        if music is not None:
+            return music
+        lock = self._loading.setdefault(guild_id, asyncio.Lock())
+        async with lock:  # two first commands at once must not build two players
+            music = self._guilds.get(guild_id)
+            if music is None:
+                music = GuildMusic(self, guild_id, await self.store.load(guild_id))
+                self._guilds[guild_id] = music
+        return music
+
+    def existing(self, guild_id: int) -> GuildMusic | None:
+        return self._guilds.get(guild_id)
+
+    # ------------------------------------------------------------------------------------------ voice
+
+    async def connect(self, channel: discord.VoiceChannel | discord.StageChannel) -> discord.VoiceClient:
+        """Join `channel`, or move there when already connected elsewhere in its guild."""
+        vc = channel.guild.voice_client
+        if isinstance(vc, discord.VoiceClient) and vc.is_connected():
+            if vc.channel.id != channel.id:
+                await vc.move_to(channel)
+            return vc
+        if vc is not None:  # a half-dead connection from a failed attempt
+            await vc.disconnect(force=True)
+        return await channel.connect(timeout=CONNECT_TIMEOUT, self_deaf=True)
+
+    def voice_changed(
+        self, member: discord.Member, before: discord.VoiceState, after: discord.VoiceState
+    ) -> None:
+        """Keep playback in line with voice: kicked or moved away, or left alone with no humans."""
+        guild = member.guild
+        music = self._guilds.get(guild.id)
+        me = guild.me
+        if music is None or me is None:
+            return
+        if member.id == me.id and after.channel is None and before.channel is not None:
+            self._cancel_alone(guild.id)
+            if music.player.current is not None or music.player.queue:
+                music.act(lambda p: p.leave())
+            return
+        bot_channel = me.voice.channel if me.voice is not None else None
+        if bot_channel is None:
+            self._cancel_alone(guild.id)
+            return
+        humans = [m for m in bot_channel.members if not m.bot]
+        if humans:
+            self._cancel_alone(guild.id)
+        elif guild.id not in self._alone:
+            task = self.tasks.spawn(self._leave_when_alone(music, bot_channel), name=f"alone-{guild.id}")
+            if task is not None:
+                self._alone[guild.id] = task
+
+    def _cancel_alone(self, guild_id: int) -> None:
+        task = self._alone.pop(guild_id, None)
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+
+    async def _leave_when_alone(
+        self, music: GuildMusic, channel: discord.VoiceChannel | discord.StageChannel
+    ) -> None:
+        await self.clock.sleep(self.alone_seconds)
+        self._alone.pop(music.guild_id, None)
+        if any(not m.bot for m in channel.members):
+            return
+        await music.announce(
+            embeds.simple("👋  Leaving voice channel", f"Nobody is listening in {channel.mention}."),
+            self.leave_seconds,
+        )
+        music.act(lambda p: p.leave())
+        vc = music.voice_client
+        if vc is not None:
+            await vc.disconnect(force=True)
+
+    # ------------------------------------------------------------------------------------------ presence
+
+    def presence_changed(self, guild_id: int, track: Track | None) -> None:
+        if track is None:
+            self._playing.pop(guild_id, None)
+        else:
+            self._playing[guild_id] = track
+        if not self._playing:
+            self._set_presence(None)
+        elif len(self._playing) == 1:
+            only = next(iter(self._playing.values()))
+            self._set_presence(f"Playing {only.title} · {only.source.label}")
+        else:
+            self._set_presence(f"Playing music in {len(self._playing)} servers")
+
+    async def close(self) -> None:
+        for task in self._alone.values():
+            task.cancel()
+        for music in self._guilds.values():
+            await music.close()
+        await self.resolver.aclose()
+        self.workers.close()

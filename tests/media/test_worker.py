@@ -1,0 +1,113 @@
+"""The yt-dlp worker pool: fixed options, crash recovery, timeouts and cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+
+import pytest
+
+from pytunes.music.media.errors import ResolveTimeoutError, WorkerCrashedError
+from pytunes.music.media.extract import AUDIO_FORMAT, ExtractKind, ExtractRequest, ydl_options
+from pytunes.music.media.results import ResolvedMedia, SourceKind
+from pytunes.music.media.worker import MediaWorkers
+from tests.media.conftest import MediaServer
+
+
+def _request(target: str, **changes: object) -> ExtractRequest:
+    fields: dict[str, object] = {
+        "kind": ExtractKind.SINGLE,
+        "target": target,
+        "source_kind": SourceKind.DIRECT,
+        "extractors": ("generic",),
+        "allow_private": True,
+        "socket_timeout": 5.0,
+    }
+    fields.update(changes)
+    return ExtractRequest(**fields)  # type: ignore[arg-type]
+
+
+def test_yt_dlp_options_are_fixed_by_code() -> None:
+    text = "--exec 'touch /tmp/pwned' --cookies-from-browser firefox"
+    single = ydl_options(_request("https://example.com/a.mp3", extractors=("generic", "youtube:tab")))
+    listing = ydl_options(_request(f"ytsearch5:{text}", kind=ExtractKind.SEARCH, max_entries=5))
+    assert single["noplaylist"] is True
+    assert single["extract_flat"] is False
+    assert single["format"] == AUDIO_FORMAT
+    assert single["format"].startswith("bestaudio[acodec=opus]")
+    assert single["allowed_extractors"] == ["generic", "youtube:tab"]
+    assert single["cookiefile"] is None
+    assert single["enable_file_urls"] is False
+    assert listing["noplaylist"] is False
+    assert listing["extract_flat"] == "in_playlist"
+    assert listing["playlistend"] == 6, "one extra entry tells a cut playlist from a full one"
+    assert text not in repr(listing), "the search text is only ever the query part of the target"
+
+
+async def test_local_extraction_returns_plain_data(
+    media_workers: MediaWorkers, media_server: MediaServer
+) -> None:
+    media = await media_workers.extract(_request(media_server.url("/media/tone660.mp3")))
+    assert isinstance(media, ResolvedMedia)
+    assert (media.title, media.acodec, media.ext) == ("tone660", "mp3", "mp3")
+    assert media.stream_url == media_server.url("/media/tone660.mp3")
+
+
+async def test_the_pool_survives_a_crashed_worker(
+    media_workers: MediaWorkers, media_server: MediaServer
+) -> None:
+    await media_workers.ready()
+    before, restarts = media_workers.pids(), media_workers.restarts
+    with pytest.raises(WorkerCrashedError, match="try again"):
+        await media_workers.run(os._exit, 3)
+    assert media_workers.restarts == restarts + 1
+    media = await media_workers.extract(_request(media_server.url("/media/tone440.webm")))
+    assert isinstance(media, ResolvedMedia)
+    assert media.ext == "webm"
+    assert not set(media_workers.pids()) & set(before), "a fresh pool replaced the broken one"
+
+
+async def test_a_call_that_hangs_times_out_and_the_other_worker_keeps_serving(
+    media_workers: MediaWorkers, media_server: MediaServer
+) -> None:
+    started = time.monotonic()
+    with pytest.raises(ResolveTimeoutError):
+        await media_workers.extract(_request(media_server.silent_url, socket_timeout=2), timeout=0.5)
+    assert time.monotonic() - started < 2
+    media = await media_workers.extract(_request(media_server.url("/media/tone660.mp3")), timeout=10)
+    assert isinstance(media, ResolvedMedia)
+
+
+async def test_yt_dlp_socket_timeout_ends_a_hung_extraction(
+    media_workers: MediaWorkers, media_server: MediaServer
+) -> None:
+    with pytest.raises(ResolveTimeoutError, match="took too long"):
+        await media_workers.extract(_request(media_server.silent_url, socket_timeout=0.5), timeout=10)
+
+
+async def test_cancelling_the_caller_is_prompt(
+    media_workers: MediaWorkers, media_server: MediaServer
+) -> None:
+    task = asyncio.ensure_future(media_workers.extract(_request(media_server.silent_url, socket_timeout=1)))
+    await asyncio.sleep(0.2)
+    task.cancel()
+    started = time.monotonic()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert time.monotonic() - started < 0.5
+    media = await media_workers.extract(_request(media_server.url("/media/tone880.m4a")))
+    assert isinstance(media, ResolvedMedia)
+
+
+async def test_all_workers_stuck_replaces_the_pool(media_server: MediaServer) -> None:
+    workers = MediaWorkers(workers=1, call_timeout=5)
+    try:
+        await workers.ready()
+        with pytest.raises(ResolveTimeoutError):
+            await workers.extract(_request(media_server.silent_url, socket_timeout=30), timeout=0.3)
+        assert workers.restarts == 1, "the only worker was stuck, so the pool was killed and replaced"
+        media = await workers.extract(_request(media_server.url("/media/tone660.mp3")))
+        assert isinstance(media, ResolvedMedia)
+    finally:
+        workers.close()
