@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 
@@ -153,5 +154,9 @@ class MusicService:
             task.cancel()
         for music in self._guilds.values():
             await music.close()
+        # Leave voice while the gateway is still up, so the leave is confirmed instead of timing out.
+        for vc in list(self.bot.voice_clients):
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(vc.disconnect(force=True), 5)
         await self.resolver.aclose()
         self.workers.close()
