@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     idle_leave_seconds: int = Field(default=300, ge=10)
     paused_leave_seconds: int = Field(default=1800, ge=10)
     alone_leave_seconds: int = Field(default=30, ge=0)
+    stream_stall_seconds: float = Field(
+        default=15.0, gt=0, description="A stream silent this long has failed"
+    )
 
     @field_validator("log_level")
     @classmethod

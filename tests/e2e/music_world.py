@@ -46,7 +46,8 @@ class MusicWorld:
     def titled(self, prefix: str) -> object:
         def match(message: Message) -> bool:
             return self.from_bot(message) and any(
-                str(e.get("title", "")).startswith(prefix) or str(e.get("author", {}).get("name", "")).startswith(prefix)
+                str(e.get("title", "")).startswith(prefix)
+                or str(e.get("author", {}).get("name", "")).startswith(prefix)
                 for e in message.embeds
             )
 
@@ -57,8 +58,14 @@ def build_room(sim: Simcord, name: str) -> Room:
     alice, bob = sim.create_user(f"{name}-alice"), sim.create_user(f"{name}-bob")
     guild = sim.create_guild(name, alice)
     sim.add_member(guild, bob)
-    return Room(guild, sim.create_text_channel(guild, "general"), sim.create_voice_channel(guild, "Lounge"),
-                sim.create_voice_channel(guild, "Gaming"), alice, bob)
+    return Room(
+        guild,
+        sim.create_text_channel(guild, "general"),
+        sim.create_voice_channel(guild, "Lounge"),
+        sim.create_voice_channel(guild, "Gaming"),
+        alice,
+        bob,
+    )
 
 
 @asynccontextmanager
@@ -71,8 +78,12 @@ async def music_world(database: Path, *, rooms: int = 1) -> AsyncIterator[MusicW
         for room in built:
             sim.add_bot(room.guild, app)
         base = Settings(  # type: ignore[call-arg]
-            _env_file=None, media_allow_private_hosts=True, media_workers=2, prefix_cleanup_seconds=30,
+            _env_file=None,
+            media_allow_private_hosts=True,
+            media_workers=2,
+            prefix_cleanup_seconds=30,
             reply_delete_seconds=30,
+            stream_stall_seconds=3,
         )
         settings = simcord_settings(base, sim.connection(app), database_url=f"sqlite+aiosqlite:///{database}")
         clock = ManualClock()

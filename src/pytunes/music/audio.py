@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import subprocess
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,15 +28,30 @@ class CountingSource(discord.AudioSource):
     def __init__(self, inner: discord.AudioSource) -> None:
         self.inner = inner
         self.frames = 0
+        self.last_frame_at = time.monotonic()
         self.exhausted = False
+        self.exit_status: int | None = None
 
     def read(self) -> bytes:
+        # Runs on discord.py's audio thread.
         data = self.inner.read()
         if data:
             self.frames += 1
+            self.last_frame_at = time.monotonic()
         else:
             self.exhausted = True
+            self.exit_status = self._wait_for_exit()
         return data
+
+    def _wait_for_exit(self) -> int | None:
+        """FFmpeg's own exit status, read before discord.py's cleanup kills it (which would say -9)."""
+        process = getattr(self.inner, "_process", None)
+        if process is None:
+            return None
+        try:
+            return int(process.wait(timeout=1.0))
+        except subprocess.TimeoutExpired:
+            return None
 
     def is_opus(self) -> bool:
         return self.inner.is_opus()
@@ -42,10 +59,9 @@ class CountingSource(discord.AudioSource):
     def cleanup(self) -> None:
         self.inner.cleanup()
 
-    def exit_code(self) -> int | None:
-        """FFmpeg's exit status once it ended (None while running or for non-FFmpeg sources)."""
-        process = getattr(self.inner, "_process", None)
-        return process.poll() if process is not None else None
+    def stalled_for(self) -> float:
+        """Seconds since the source last produced a frame."""
+        return time.monotonic() - self.last_frame_at
 
 
 @dataclass

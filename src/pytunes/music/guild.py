@@ -225,7 +225,7 @@ class GuildMusic:
             self.act(lambda p: p.track_ended(generation))
 
     def _broke_off(self, audio: PlayingAudio) -> str | None:
-        code = audio.source.exit_code()
+        code = audio.source.exit_status
         if code not in (None, 0):
             return "The stream broke off (FFmpeg stopped with an error)."
         current = self.player.current
@@ -233,6 +233,16 @@ class GuildMusic:
         if duration is not None and audio.elapsed < duration - EARLY_END_TOLERANCE:
             return "The stream broke off before the end of the track."
         return None
+
+    def check_stall(self, stall_seconds: float) -> None:
+        """A stream that stopped delivering audio (a dead server FFmpeg keeps retrying) is a failed track."""
+        audio, vc = self.output.current, self.voice_client
+        if audio is None or vc is None or self.player.paused or not vc.is_playing():
+            return
+        if audio.source.stalled_for() > stall_seconds:
+            generation = audio.generation
+            self.output.stop(vc, generation)
+            self.act(lambda p: p.track_failed(generation, "The stream stopped sending audio."))
 
     async def _restart(self, audio: PlayingAudio) -> None:
         """Play the current track again from where it is, at the current volume (FFmpeg bakes the gain in)."""

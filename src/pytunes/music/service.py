@@ -38,6 +38,7 @@ class MusicService:
         ffmpeg: str,
         player_config: PlayerConfig,
         alone_seconds: float,
+        stall_seconds: float,
         set_presence: Callable[[str | None], None],
     ) -> None:
         self.bot = bot
@@ -50,6 +51,7 @@ class MusicService:
         self.ffmpeg = ffmpeg
         self.player_config = player_config
         self.alone_seconds = alone_seconds
+        self.stall_seconds = stall_seconds
         self._set_presence = set_presence
         self.reply_seconds = replies.policy.reply_delete_seconds
         self.leave_seconds = 60.0
@@ -57,6 +59,14 @@ class MusicService:
         self._loading: dict[int, asyncio.Lock] = {}
         self._playing: dict[int, Track] = {}
         self._alone: dict[int, asyncio.Task[None]] = {}
+        self._watchdog = tasks.spawn(self._watch_streams(), name="stream-watchdog")
+
+    async def _watch_streams(self) -> None:
+        # Real time on purpose: it measures real audio flowing, which the bot's (test) clock doesn't drive.
+        while True:
+            await asyncio.sleep(1.0)
+            for music in list(self._guilds.values()):
+                music.check_stall(self.stall_seconds)
 
     async def guild(self, guild_id: int) -> GuildMusic:
         """The guild's music, created on first use with its saved settings."""
@@ -150,6 +160,8 @@ class MusicService:
             self._set_presence(f"Playing music in {len(self._playing)} servers")
 
     async def close(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
         for task in self._alone.values():
             task.cancel()
         for music in self._guilds.values():

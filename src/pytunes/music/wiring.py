@@ -46,5 +46,6 @@ async def build_music(bot: PyTunes) -> MusicService:
             gates=gates,
         ),
         alone_seconds=settings.alone_leave_seconds,
+        stall_seconds=settings.stream_stall_seconds,
         set_presence=bot.show_activity,
     )
