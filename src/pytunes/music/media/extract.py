@@ -12,6 +12,7 @@ check (DNS rebinding) is refused at connect time.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -53,6 +54,17 @@ class ExtractRequest:
     socket_timeout: float = 10.0
     max_entries: int = 200
     js_runtimes: tuple[str, ...] = ("deno",)
+
+
+def _runtime(name: str) -> dict[str, str]:
+    """Where a JavaScript runtime lives. deno comes as a Python package, so it is found even when the
+    virtualenv's bin folder is not on PATH (e.g. `make run` calls .venv/bin/python directly)."""
+    if name == "deno":
+        with contextlib.suppress(ImportError, FileNotFoundError):
+            import deno
+
+            return {"path": str(deno.find_deno_bin())}
+    return {}
 
 
 _UNAVAILABLE_TITLES = frozenset({"[Private video]", "[Deleted video]"})
@@ -136,7 +148,7 @@ def ydl_options(request: ExtractRequest) -> dict[str, Any]:
         "socket_timeout": request.socket_timeout,
         "retries": 0,
         "extractor_retries": 0,
-        "js_runtimes": {name: {} for name in request.js_runtimes},
+        "js_runtimes": {name: _runtime(name) for name in request.js_runtimes},
         "cookiefile": None,
         "enable_file_urls": False,
         "color": {"stdout": "no_color", "stderr": "no_color"},
