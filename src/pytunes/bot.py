@@ -25,7 +25,13 @@ from pytunes.storage import Database, app_state
 
 log = logging.getLogger(__name__)
 
-FEATURE_COGS = ("pytunes.utility.cog", "pytunes.music.cog")
+FEATURE_COGS = (
+    "pytunes.utility.cog",
+    "pytunes.music.cog",
+    "pytunes.reputation.cog",
+    "pytunes.reminders.cog",
+    "pytunes.gather.cog",
+)
 
 
 def intents() -> discord.Intents:
