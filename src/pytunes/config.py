@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     youtube_api_key: SecretStr | None = Field(
         default=None, description="Optional: YouTube Data API v3 key for search"
     )
+    youtube_api_base_url: str = Field(
+        default="https://www.googleapis.com/youtube/v3",
+        description="Where the YouTube Data API is; only changed to test against a local fake",
+    )
     media_allow_private_hosts: bool = Field(
         default=False, description="Allow links to loopback/private addresses (only for local testing)"
     )
@@ -60,6 +64,29 @@ class Settings(BaseSettings):
     alone_leave_seconds: int = Field(default=30, ge=0)
     stream_stall_seconds: float = Field(
         default=15.0, gt=0, description="A stream silent this long has failed"
+    )
+
+    # Gather (spec section 7): call the group back to voice and check everyone in.
+    gather_grace_seconds: float = Field(
+        default=60.0, ge=0, le=3600, description="Arrivals this long after check-in starts are on time"
+    )
+    gather_deadline_seconds: float = Field(
+        default=1800.0, ge=1, le=10800, description="Check-in ends this long after it started"
+    )
+    gather_max_countdown_seconds: float = Field(
+        default=7200.0, ge=1, le=86400, description="Longest countdown, extensions included"
+    )
+    gather_ping_interval_seconds: float = Field(
+        default=30.0, ge=1, description="Ghost-ping the missing this often after the grace period"
+    )
+    gather_ping_lifetime_seconds: float = Field(
+        default=0.7, ge=0, le=60, description="A ghost ping is deleted this long after it was sent"
+    )
+    gather_refresh_seconds: float = Field(
+        default=5.0, ge=0.5, description="Timers on a gathering message are redrawn this often"
+    )
+    gather_auto_checkin: bool = Field(
+        default=True, description="Being in the gathering's voice channel checks people in"
     )
 
     @field_validator("log_level")

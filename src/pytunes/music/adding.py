@@ -89,11 +89,14 @@ class AddFlow:
         tracks = await self._tracks(ctx, resolution, requester)
         if not tracks:
             return
-        try:
-            await self.service.connect(channel)
-        except (TimeoutError, discord.ClientException, discord.HTTPException) as exc:
-            await self.bot.replies.error(ctx, f"Unable to join {channel.mention}: {exc or 'timed out'}.")
-            return
+        # Join only for something that may play: tracks the gates refuse (a picked livestream) are refused
+        # by the push below, and the bot has no reason to come into the channel for them.
+        if any(music.player.gate(track) is None for track in tracks):
+            try:
+                await self.service.connect(channel)
+            except (TimeoutError, discord.ClientException, discord.HTTPException) as exc:
+                await self.bot.replies.error(ctx, f"Unable to join {channel.mention}: {exc or 'timed out'}.")
+                return
         await self.push(
             ctx,
             music,

@@ -230,7 +230,15 @@ class Music(commands.Cog):
     async def shuffle(self, ctx: Ctx) -> None:
         music = await self._music(ctx)
         await self._answer(
-            ctx, music, lambda p: p.shuffle(random.Random()), "🔀  Shuffle", "The queue has been shuffled."
+            ctx,
+            music,
+            lambda p: p.shuffle(random.Random()),
+            "🔀  Shuffle",
+            lambda r: (
+                "The queue has been shuffled."
+                if r.count > 1
+                else "Only one track is queued, so there is nothing to shuffle."
+            ),
         )
 
     @hybrid_command(
@@ -279,6 +287,7 @@ class Music(commands.Cog):
 
     @hybrid_command(description="Bring the bot into your voice channel")
     @in_voice
+    @defer_first
     async def join(self, ctx: Ctx) -> None:
         channel = author_voice_channel(ctx)
         music = await self._music(ctx)

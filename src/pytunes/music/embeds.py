@@ -84,7 +84,7 @@ def queue_page(page: QueuePage, current: Track | None) -> list[discord.Embed]:
             value += f"\nAdded by: {safe(track.requester_name)}"
         fields.append((f"{position_emoji(position)} {safe(clip(track.title, 200))}", value))
     body = "Upcoming tracks:" if fields else "Nothing queued after this track."
-    footer = f"Queue length: {page.total} · page {page.page + 1}/{page.pages}"
+    footer = f"Queue length: {page.total} · page {page.page}/{page.pages}"  # `page` is 1-based
     embeds.append(make_embed("📜  Queue", body, fields=fields, footer=footer))
     return embeds
 

@@ -79,6 +79,7 @@ class GuildMusic:
         self._wake = asyncio.Event()
         self._starting: dict[int, asyncio.Task[None]] = {}
         self._timers: dict[int, asyncio.Task[None]] = {}
+        self._saving = asyncio.Lock()
         self._executor = service.tasks.spawn(self._execute_forever(), name=f"music-{guild_id}")
 
     # ------------------------------------------------------------------------------------------ model access
@@ -275,8 +276,7 @@ class GuildMusic:
             vc.resume()
 
     async def _set_volume(self, percent: int) -> None:
-        self.settings = dataclasses.replace(self.settings, volume=percent)
-        await self.service.store.save(self.guild_id, self.settings)
+        await self.save_settings(volume=percent)
         audio = self.output.current
         if audio is not None and not self.player.paused and audio.gain_percent != percent:
             try:
@@ -286,7 +286,11 @@ class GuildMusic:
 
     async def save_settings(self, **changes: object) -> None:
         self.settings = dataclasses.replace(self.settings, **changes)  # type: ignore[arg-type]
-        await self.service.store.save(self.guild_id, self.settings)
+        # One write at a time, each of the newest settings: two overlapping writes (`volume` from the
+        # executor, `silent` from the command) could otherwise commit in the wrong order and an older
+        # snapshot would win.
+        async with self._saving:
+            await self.service.store.save(self.guild_id, self.settings)
 
     # ------------------------------------------------------------------------------------------ timers, leaving
 

@@ -22,6 +22,7 @@ from pytunes.music.store import MusicStore
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 20.0
+MOVE_TIMEOUT = 5.0
 
 
 class MusicService:
@@ -55,10 +56,12 @@ class MusicService:
         self._set_presence = set_presence
         self.reply_seconds = replies.policy.reply_delete_seconds
         self.leave_seconds = 60.0
+        self.move_timeout = MOVE_TIMEOUT
         self._guilds: dict[int, GuildMusic] = {}
         self._loading: dict[int, asyncio.Lock] = {}
         self._playing: dict[int, Track] = {}
         self._alone: dict[int, asyncio.Task[None]] = {}
+        self._reconnecting: set[int] = set()
         self._watchdog = tasks.spawn(self._watch_streams(), name="stream-watchdog")
 
     async def _watch_streams(self) -> None:
@@ -88,14 +91,35 @@ class MusicService:
 
     async def connect(self, channel: discord.VoiceChannel | discord.StageChannel) -> discord.VoiceClient:
         """Join `channel`, or move there when already connected elsewhere in its guild."""
-        vc = channel.guild.voice_client
+        guild = channel.guild
+        vc = guild.voice_client
         if isinstance(vc, discord.VoiceClient) and vc.is_connected():
-            if vc.channel.id != channel.id:
-                await vc.move_to(channel)
-            return vc
-        if vc is not None:  # a half-dead connection from a failed attempt
+            if vc.channel.id == channel.id:
+                return vc
+            music = self._guilds.get(guild.id)
+            busy = vc.is_playing() or vc.is_paused()
+            if music is not None and (music.player.current is not None or music.player.queue):
+                busy = True
+            if busy:
+                # A move keeps the audio going. discord.py finishes it only once Discord closes the old
+                # voice socket (4014); if that never comes it would wait, half connected, for 30 s. So
+                # wait a bounded time, then reconnect below (the current track then breaks off, is
+                # reported and skipped; the queue stays).
+                await vc.move_to(channel, timeout=self.move_timeout)
+                if vc.is_connected() and vc.channel.id == channel.id:
+                    return vc
+            # Nothing to keep playing (or the move did not finish): a fresh connection is as quick and
+            # needs no move handshake.
+        if vc is None:
+            return await channel.connect(timeout=CONNECT_TIMEOUT, self_deaf=True)
+        # Connected elsewhere, or a half-dead connection from a failed attempt. Leaving on the way to
+        # another channel is no reason for the voice watcher to stop playback and clear the queue.
+        self._reconnecting.add(guild.id)
+        try:
             await vc.disconnect(force=True)
-        return await channel.connect(timeout=CONNECT_TIMEOUT, self_deaf=True)
+            return await channel.connect(timeout=CONNECT_TIMEOUT, self_deaf=True)
+        finally:
+            self._reconnecting.discard(guild.id)
 
     def voice_changed(
         self, member: discord.Member, before: discord.VoiceState, after: discord.VoiceState
@@ -108,6 +132,8 @@ class MusicService:
             return
         if member.id == me.id and after.channel is None and before.channel is not None:
             self._cancel_alone(guild.id)
+            if guild.id in self._reconnecting:
+                return
             if music.player.current is not None or music.player.queue:
                 music.act(lambda p: p.leave())
             return

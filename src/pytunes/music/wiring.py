@@ -22,6 +22,7 @@ async def build_music(bot: PyTunes) -> MusicService:
     config = MediaConfig(
         allow_private_hosts=settings.media_allow_private_hosts,
         youtube_api_key=settings.youtube_api_key.get_secret_value() if settings.youtube_api_key else None,
+        youtube_api_base_url=settings.youtube_api_base_url,
         workers=settings.media_workers,
         ffmpeg_path=ffmpeg,
     )
