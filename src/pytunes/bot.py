@@ -16,6 +16,7 @@ from pytunes.config import Settings
 from pytunes.core.checks import CheckRefusal
 from pytunes.core.clock import Clock, SystemClock
 from pytunes.core.endpoints import connector_trusting, point_at
+from pytunes.core.gateway import GatewayGuardMixin
 from pytunes.core.interactions import InteractionRouter
 from pytunes.core.replies import Replies, ReplyPolicy
 from pytunes.core.tasks import TaskOwner
@@ -43,7 +44,7 @@ def intents() -> discord.Intents:
     return chosen
 
 
-class PyTunes(commands.AutoShardedBot):
+class PyTunes(GatewayGuardMixin, commands.AutoShardedBot):
     def __init__(self, settings: Settings, *, clock: Clock | None = None, **options: Any) -> None:
         point_at(settings.discord_api_base_url, settings.discord_gateway_url)
         super().__init__(
@@ -170,9 +171,7 @@ class PyTunes(commands.AutoShardedBot):
         """Presence: what is playing, or the idle hint. Coalesced: only the latest value is sent."""
         prefix = self.settings.command_prefix
         status = text or f"{prefix}help · waiting for {prefix}play"
-        self.tasks.spawn(
-            self.change_presence(activity=discord.CustomActivity(name=status[:128])), name="presence"
-        )
+        self.want_presence(activity=discord.CustomActivity(name=status[:128]))
 
     async def close(self) -> None:
         if self._music is not None:
