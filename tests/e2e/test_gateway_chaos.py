@@ -14,7 +14,8 @@ import discord
 import pytest
 
 from pytunes.core.gateway import GatewayUnavailable
-from simcord import Simcord
+from pytunes.core.interactions import ClickStream
+from simcord import Outcome, Simcord
 from simcord.gateway import ConnState
 from tests.e2e.test_gateway_races import (
     Race,
@@ -97,12 +98,36 @@ async def test_gateway_chaos(race: Race) -> None:
     def settled() -> bool:
         return any(c.state is ConnState.READY for c in sim.gateway.live())
 
+    handled: list[int] = []
+    clicked: list[int] = []
+
+    async def follow_clicks(stream: ClickStream) -> None:
+        async for click in stream:
+            handled.append(click.interaction.id)
+            await asyncio.sleep(rng.uniform(0.0, 0.05))  # a handler that takes a moment
+
+    async def clicks(message_id: int) -> None:
+        while not stop.is_set():
+            if settled():
+                record = await race.alice.click(sim.world.messages[message_id], "Press")
+                clicked.append(record.id)
+            await asyncio.sleep(rng.uniform(0.02, 0.1))
+
     began = loop.time()
     with no_4003(sim):
         async with started(race, gateway_send_timeout=SEND_TIMEOUT, heartbeat_timeout=0.9) as bot:
             await asyncio.wait_for(bot.wait_until_ready(), 10)
             mark = len(sim.gateway_log)
+            channel = bot.get_channel(race.text.id)
+            assert isinstance(channel, discord.TextChannel)
+            button = discord.ui.View(timeout=None)
+            button.add_item(discord.ui.Button(label="Press", custom_id="chaos:press"))
+            button.stop()
+            posted = await channel.send("press me", view=button)
+            stream = bot.interactions.stream(posted)
+            follower = asyncio.create_task(follow_clicks(stream))
             workers = [asyncio.create_task(w()) for w in (presences, voices, members)]
+            workers.append(asyncio.create_task(clicks(posted.id)))
             racers: list[asyncio.Task[None]] = []
             for _ in range(50):
                 sim.gateway.ready_delay = sim.gateway.resumed_delay = rng.choice([0.0, 0.05, 0.2])
@@ -136,6 +161,20 @@ async def test_gateway_chaos(race: Race) -> None:
             await sim.wait_for(lambda: race.bot_voice_channel(race.guild) == want["voice"], timeout=10)
             assert_all_authenticated(sim, mark)
             assert_presence_per_session(sim, mark)
+            await sim.wait_for(
+                lambda: all(r.outcome is not Outcome.PENDING for r in sim.interactions), timeout=5
+            )
+            stream.close()
+            await follower
+    # A click whose INTERACTION_CREATE never reached a session (dispatched while the old session was
+    # being invalidated) is lost for any client; every click the bot did receive must be acknowledged
+    # in time and handled in click order.
+    delivered = {f.d["id"] for f in sim.gateway_log if f.direction == "send" and f.t == "INTERACTION_CREATE"}
+    received = [r for r in sim.interactions if str(r.id) in delivered]
+    assert len(received) > 20
+    assert [r for r in received if r.failed] == []
+    assert handled == [i for i in clicked if str(i) in delivered and i in handled]
+    assert set(handled) == {r.id for r in received}
     assert all(outcome == "ok" for _, _, outcome in calls), "no shard stayed down for 5 s"
     assert max(elapsed for _, elapsed, _ in calls) < SEND_TIMEOUT + 1
     assert {kind for kind, _, _ in calls} == {"presence", "voice", "members"}

@@ -39,6 +39,7 @@ class Race:
     alice: SimUser
     guilds: dict[int, Guild]  # one guild per shard of a two-shard bot: shard id -> guild
     lounges: dict[int, Channel]
+    texts: dict[int, Channel]
     database: Path
 
     @property
@@ -48,6 +49,10 @@ class Race:
     @property
     def lounge(self) -> Channel:
         return self.lounges[0]
+
+    @property
+    def text(self) -> Channel:
+        return self.texts[0]
 
     def bot_voice_channel(self, guild: Guild) -> int | None:
         state = guild.voice_states.get(self.app.bot.id)
@@ -75,7 +80,8 @@ async def race_world(database: Path) -> AsyncIterator[Race]:
                 sim.add_bot(guild, app)
             await asyncio.sleep(0.002)
         lounges = {shard: sim.create_voice_channel(g, "Lounge") for shard, g in guilds.items()}
-        yield Race(sim, app, alice, guilds, lounges, database)
+        texts = {shard: sim.create_text_channel(g, "general") for shard, g in guilds.items()}
+        yield Race(sim, app, alice, guilds, lounges, texts, database)
 
 
 @contextlib.asynccontextmanager
