@@ -89,6 +89,37 @@ class Settings(BaseSettings):
         default=True, description="Being in the gathering's voice channel checks people in"
     )
 
+    # Reminders (spec section 9).
+    default_timezone: str = Field(
+        default="UTC", description="IANA zone for reminder times of users and servers that set none"
+    )
+    reminder_max_pending: int = Field(
+        default=25, ge=1, le=1000, description="Pending reminders one user may have per server"
+    )
+
+    # Utilities (spec section 10).
+    wakeup_cooldown_seconds: float = Field(
+        default=300.0, ge=0, description="A member can be woken up at most once this often"
+    )
+    away_channel_id: int | None = Field(
+        default=None, description="Voice channel wakeup moves people to; default: the server's AFK channel"
+    )
+
+    # Keyword reactions (spec section 11).
+    emoticons_config: Path = Field(
+        default=Path("emoticons.json"), description="JSON rules file for keyword reactions"
+    )
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            return ZoneInfo(value.strip()).key
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Prague") from None
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:

@@ -13,6 +13,8 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
+    ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -62,4 +64,222 @@ guild_music = Table(
     Column("normalize", Boolean, nullable=False, server_default=false()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     CheckConstraint("volume BETWEEN 1 AND 500", name="volume_range"),
+)
+
+
+# ------------------------------------------------------------------------------------------ reputation
+# Per guild (spec §16 item 45). `reputation` is the log, one row per +rep/-rep; revoking marks a row
+# instead of deleting it, so the audit trail survives. `reputation_scores` holds each user's total and
+# count per period, kept up to date on every write: ranking 100,000 users then is one index walk instead
+# of a GROUP BY over a million log rows (see bench/leaderboard.py).
+
+REP_REASON_STORED_MAX = 1000  # reasons are 1–300 characters; neutralised mentions make them a bit longer
+
+reputation = Table(
+    "reputation",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("guild_id", BigInteger, nullable=False),
+    Column("giver_id", BigInteger, nullable=False),
+    Column("receiver_id", BigInteger, nullable=False),
+    Column("value", Integer, nullable=False),
+    Column("reason", String(REP_REASON_STORED_MAX), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    # What created the rep: the `!+rep` message or the `/add_rep` interaction (exactly one of them).
+    Column("channel_id", BigInteger, nullable=False),
+    Column("message_id", BigInteger, nullable=True),
+    Column("interaction_id", BigInteger, nullable=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("revoked_by", BigInteger, nullable=True),
+    CheckConstraint("value IN (-1, 1)", name="value_sign"),
+    CheckConstraint("(message_id IS NULL) <> (interaction_id IS NULL)", name="one_source"),
+)
+# A receiver's live reps, newest first; partial, so even a deep history page is an index-only walk.
+Index(
+    "ix_reputation_history",
+    reputation.c.guild_id,
+    reputation.c.receiver_id,
+    reputation.c.id,
+    sqlite_where=reputation.c.revoked_at.is_(None),
+    postgresql_where=reputation.c.revoked_at.is_(None),
+)
+# A giver's recent reps: the pair cooldown and the rolling daily budget.
+Index("ix_reputation_giver", reputation.c.guild_id, reputation.c.giver_id, reputation.c.created_at)
+# Reps leaving the rolling 30-day and 7-day windows.
+Index("ix_reputation_created", reputation.c.guild_id, reputation.c.created_at)
+
+reputation_scores = Table(
+    "reputation_scores",
+    metadata,
+    Column("guild_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("period", String(8), primary_key=True),  # "all", "30d", "7d"
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("total", Integer, nullable=False),
+    Column("reps", Integer, nullable=False),
+)
+# Exactly the leaderboard order (total desc, reps desc, user id asc); read backwards for the bottom ranks.
+Index(
+    "ix_reputation_scores_rank",
+    reputation_scores.c.guild_id,
+    reputation_scores.c.period,
+    reputation_scores.c.total.desc(),
+    reputation_scores.c.reps.desc(),
+    reputation_scores.c.user_id,
+)
+
+reputation_boards = Table(
+    "reputation_boards",
+    metadata,
+    Column("guild_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("period", String(8), primary_key=True),
+    # How many users have a score in this period: counting 100,000 score rows per page view is too slow.
+    Column("ranked", Integer, nullable=False),
+    # Rolling periods: reps created at or before this instant have been taken out of the scores.
+    Column("horizon", DateTime(timezone=True), nullable=True),
+)
+
+reputation_settings = Table(
+    "reputation_settings",
+    metadata,
+    Column("guild_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("cooldown_seconds", Integer, nullable=False, server_default="600"),
+    Column("daily_budget", Integer, nullable=False, server_default="10"),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("cooldown_seconds BETWEEN 0 AND 86400", name="cooldown_range"),
+    CheckConstraint("daily_budget BETWEEN 1 AND 1000", name="budget_range"),
+)
+
+# Gather: running and finished gatherings, every event of each (a restart replays them), and the
+# attendance of finished ones. Times are integer milliseconds since the epoch, so a replayed gathering
+# sees exactly the instants the live one saw.
+gatherings = Table(
+    "gatherings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("guild_id", BigInteger, nullable=False),
+    Column("voice_channel_id", BigInteger, nullable=False),
+    Column("text_channel_id", BigInteger, nullable=False),
+    Column("message_id", BigInteger, nullable=True),
+    Column("organizer_id", BigInteger, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("countdown_ms", BigInteger, nullable=True),
+    Column("label", String(64), nullable=True),
+    Column("setup", Text, nullable=False),
+    Column("ended_ms", BigInteger, nullable=True),
+    Column("end_reason", String(16), nullable=True),
+    Column("ended_by", BigInteger, nullable=True),
+)
+Index("ix_gatherings_open", gatherings.c.ended_ms)
+
+gather_events = Table(
+    "gather_events",
+    metadata,
+    Column("gathering_id", Integer, ForeignKey("gatherings.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("at_ms", BigInteger, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("user_id", BigInteger, nullable=True),
+    Column("data", Text, nullable=True),
+)
+
+gather_attendance = Table(
+    "gather_attendance",
+    metadata,
+    Column("gathering_id", Integer, ForeignKey("gatherings.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("guild_id", BigInteger, nullable=False),
+    Column("ended_ms", BigInteger, nullable=False),
+    Column("status", String(8), nullable=False),
+    Column("lateness_ms", BigInteger, nullable=True),
+    CheckConstraint("status IN ('on_time', 'late', 'out', 'missed')", name="status_known"),
+)
+Index("ix_gather_attendance_guild", gather_attendance.c.guild_id, gather_attendance.c.ended_ms)
+
+# ------------------------------------------------------------------------------------------ reminders
+# Owner, scheduler and targets are real columns and rows (spec §16 item 42: never metadata inside the
+# note). Times are integer milliseconds since the epoch on the bot's clock. A row exists while the
+# reminder is pending; delivery confirms by deleting it. `state` is "pending" or "sending": a row left
+# in "sending" by a crash is re-delivered, and `delivery_key` (the message nonce) plus
+# `first_attempt_snowflake` (where to look for an earlier send) keep that from posting twice.
+REMINDER_NOTE_STORED_MAX = 1000
+
+reminders = Table(
+    "reminders",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("guild_id", BigInteger, nullable=False),
+    Column("channel_id", BigInteger, nullable=False),
+    Column("owner_id", BigInteger, nullable=False),
+    Column("scheduler_id", BigInteger, nullable=False),
+    Column("note", String(REMINDER_NOTE_STORED_MAX), nullable=True),
+    Column("source_message_id", BigInteger, nullable=True),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("due_ms", BigInteger, nullable=False),
+    Column("next_attempt_ms", BigInteger, nullable=False),
+    Column("state", String(8), nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("first_attempt_snowflake", BigInteger, nullable=True),
+    Column("last_error", String(300), nullable=True),
+    Column("delivery_key", String(25), nullable=False),
+    CheckConstraint("state IN ('pending', 'sending')", name="state_known"),
+    # Ids are shown to users as #12; never reusing one keeps an old #12 from being mistaken for a new one.
+    sqlite_autoincrement=True,
+)
+Index("ix_reminders_next", reminders.c.state, reminders.c.next_attempt_ms)
+Index("ix_reminders_owner", reminders.c.guild_id, reminders.c.owner_id)
+Index("ix_reminders_scheduler", reminders.c.guild_id, reminders.c.scheduler_id)
+Index("ix_reminders_delivery_key", reminders.c.delivery_key, unique=True)
+
+reminder_targets = Table(
+    "reminder_targets",
+    metadata,
+    Column("reminder_id", Integer, ForeignKey("reminders.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("position", Integer, nullable=False),
+)
+
+# IANA zone names ("Europe/Prague"): a user's own, and a guild's default for users without one.
+user_timezones = Table(
+    "user_timezones",
+    metadata,
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("timezone", String(64), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+guild_timezones = Table(
+    "guild_timezones",
+    metadata,
+    Column("guild_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("timezone", String(64), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# ------------------------------------------------------------------------------------ keyword reactions
+# Per-guild rules and channel lists, next to the operator's rules file.
+reaction_rules = Table(
+    "reaction_rules",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("guild_id", BigInteger, nullable=False),
+    Column("pattern", String(300), nullable=False),
+    Column("emoji", String(100), nullable=False),
+    Column("created_by", BigInteger, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+Index(
+    "ix_reaction_rules_unique",
+    reaction_rules.c.guild_id,
+    reaction_rules.c.pattern,
+    reaction_rules.c.emoji,
+    unique=True,
+)
+
+reaction_channels = Table(
+    "reaction_channels",
+    metadata,
+    Column("guild_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("channel_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("mode", String(8), nullable=False),
+    CheckConstraint("mode IN ('allow', 'deny')", name="mode_known"),
 )

@@ -1,1 +1,1 @@
-"""Small utilities: ping, help (later wakeup, rename, uwu)."""
+"""Small utilities: ping, help, wakeup, rename, uwu; the keyword reactions cog is loaded from here."""

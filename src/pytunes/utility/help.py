@@ -60,3 +60,28 @@ def help_fields(entries: list[CommandHelp], *, limit: int = 1024) -> list[tuple[
             (group if i == 0 else f"{group} (cont.)", "\n".join(chunk)) for i, chunk in enumerate(chunks)
         )
     return out
+
+
+PAGE_FIELDS_MAX = 25
+PAGE_CHARS_MAX = 5000  # below Discord's 6,000 per embed, leaving room for title, intro and footer
+
+
+def paginate(fields: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
+    """Fields split into pages that each fit one embed; a page break never falls inside a field."""
+    pages: list[list[tuple[str, str]]] = [[]]
+    size = 0
+    for field in fields:
+        length = len(field[0]) + len(field[1])
+        if pages[-1] and (len(pages[-1]) >= PAGE_FIELDS_MAX or size + length > PAGE_CHARS_MAX):
+            pages.append([])
+            size = 0
+        pages[-1].append(field)
+        size += length
+    return pages
+
+
+def context_menu_field(names: list[str]) -> tuple[str, str] | None:
+    """The right-click (Apps) commands, which have no prefix form and no description on Discord."""
+    if not names:
+        return None
+    return ("Context menus", "Right-click a member → Apps → " + ", ".join(f"**{n}**" for n in names))
