@@ -122,6 +122,7 @@ class World:
         self.voice_endpoint: Callable[[int, int], str | None] = lambda guild_id, user_id: None
         self.voice_token: Callable[[int, int], str] = lambda guild_id, user_id: secrets.token_hex(8)
         self._waiters: list[asyncio.Future[None]] = []
+        self._dms: dict[tuple[int, int], Channel] = {}
 
     # ---------------------------------------------------------------- change notification
 
@@ -307,12 +308,14 @@ class World:
         return member
 
     def dm_channel(self, bot: User, user: User) -> Channel:
-        for channel in self.channels.values():
-            if channel.type == ChannelType.DM and {u.id for u in channel.recipients} == {bot.id, user.id}:
-                return channel
+        """The one DM channel between `bot` and `user` (its recipients list only the user, as Discord's)."""
+        existing = self._dms.get((bot.id, user.id))
+        if existing is not None:
+            return existing
         channel = Channel(
             id=self.snowflakes.next(), type=ChannelType.DM, name="", guild_id=None, recipients=[user]
         )
+        self._dms[(bot.id, user.id)] = channel
         self.channels[channel.id] = channel
         self.channel_messages[channel.id] = []
         return channel
