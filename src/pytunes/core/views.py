@@ -13,11 +13,13 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Protocol
+from typing import Any, Protocol
 
 import discord
+from discord.ext import commands
 
 from pytunes.core.interactions import Click, InteractionRouter
+from pytunes.core.replies import Replies
 
 ROW_WIDTH = 5
 MAX_ROWS = 5
@@ -287,3 +289,24 @@ class Picker:
                 if 0 <= index < self.count:
                     return Pick(PickOutcome.PICKED, index, click)
         return Pick(PickOutcome.EXPIRED)
+
+
+async def reply_with_pages(
+    ctx: commands.Context[Any],
+    router: InteractionRouter,
+    replies: Replies,
+    source: PageSource,
+    *,
+    refusal: str,
+    timeout: float,
+) -> None:
+    """A paged reply to `ctx`: private for a slash command; for a prefix command it is public and removed
+    once its buttons stop working."""
+    paginator = Paginator(
+        router, source, author_id=ctx.author.id, refusal=refusal, timeout=timeout, on_timeout=OnTimeout.STRIP
+    )
+
+    async def send(pages: list[discord.Embed], view: discord.ui.View | None) -> discord.Message | None:
+        return await replies.send(ctx, embeds=pages, view=view, ephemeral=True, delete_after=timeout)
+
+    await paginator.run(send)

@@ -19,7 +19,7 @@ from discord.ext import commands
 from pytunes.core.checks import CheckRefusal
 from pytunes.core.commands import Handler, hybrid_group
 from pytunes.core.replies import Tone, clip, make_embed
-from pytunes.core.views import OnTimeout, Paginator
+from pytunes.core.views import reply_with_pages
 from pytunes.reactions import store
 from pytunes.reactions.rules import (
     MAX_REACTIONS,
@@ -194,22 +194,14 @@ class Reactions(commands.Cog):
             lines.append(f"✅ only in <#{channel}>")
         for channel in sorted(state.channels.deny):
             lines.append(f"🚫 never in <#{channel}>")
-        paginator = Paginator(
+        await reply_with_pages(
+            ctx,
             self.bot.interactions,
+            self.bot.replies,
             Lines("Keyword reactions", lines),
-            author_id=ctx.author.id,
             refusal="Run the command yourself to turn its pages.",
             timeout=LIST_TIMEOUT,
-            on_timeout=OnTimeout.STRIP,
         )
-
-        async def send(pages: list[discord.Embed], view: discord.ui.View | None) -> discord.Message | None:
-            # Public for a prefix command: it goes when the buttons stop working.
-            return await self.bot.replies.send(
-                ctx, embeds=pages, view=view, ephemeral=True, delete_after=LIST_TIMEOUT
-            )
-
-        await paginator.run(send)
 
     @subcommand(reactions, name="add", description="React with an emoji to messages matching a pattern")
     @app_commands.describe(

@@ -15,7 +15,7 @@ from discord.ext import commands
 from pytunes.core.checks import CheckRefusal
 from pytunes.core.commands import Handler, hybrid_group
 from pytunes.core.replies import Tone, make_embed
-from pytunes.core.views import OnTimeout, Paginator
+from pytunes.core.views import reply_with_pages
 from pytunes.reminders import embeds, store
 from pytunes.reminders.model import TARGETS_MAX, Reminder, ReminderError, check_note, parse_reminder_id
 from pytunes.reminders.service import ReminderService
@@ -187,22 +187,14 @@ class Reminders(commands.Cog):
     async def notify_list(self, ctx: Ctx) -> None:
         assert ctx.guild is not None
         reminders = await store.list_for(self.service.engine, ctx.guild.id, ctx.author.id)
-        paginator = Paginator(
+        await reply_with_pages(
+            ctx,
             self.bot.interactions,
+            self.bot.replies,
             ListPages(reminders, ctx.author.id),
-            author_id=ctx.author.id,
             refusal="Only the person who asked can turn these pages.",
             timeout=LIST_TIMEOUT,
-            on_timeout=OnTimeout.STRIP,
         )
-
-        async def send(pages: list[discord.Embed], view: discord.ui.View | None) -> discord.Message | None:
-            # Public for a prefix command: it goes when the buttons stop working.
-            return await self.bot.replies.send(
-                ctx, embeds=pages, view=view, ephemeral=True, delete_after=LIST_TIMEOUT
-            )
-
-        await paginator.run(send)
 
     @subcommand(notify, name="remove", description="Cancel a reminder you own or set (by its #id)")
     @app_commands.describe(id="The reminder's number, as shown by notify list")

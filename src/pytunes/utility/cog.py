@@ -15,7 +15,7 @@ from discord.ext import commands
 
 from pytunes.core.commands import hybrid_command
 from pytunes.core.replies import CONTENT_MAX, DESCRIPTION_MAX, NO_PINGS, Tone, clip, make_embed
-from pytunes.core.views import OnTimeout, Paginator
+from pytunes.core.views import reply_with_pages
 from pytunes.utility.help import catalogue, context_menu_field, describe, help_fields, paginate
 from pytunes.utility.rename import Rename
 from pytunes.utility.uwu import uwuify
@@ -73,22 +73,14 @@ class Utility(commands.Cog):
         if menus:
             fields.append(menus)
         intro = f"Every command works with `{prefix}` and as a slash command. `{prefix}help <command>` for details."
-        paginator = Paginator(
+        await reply_with_pages(
+            ctx,
             self.bot.interactions,
+            self.bot.replies,
             HelpPages(paginate(fields), intro),
-            author_id=ctx.author.id,
             refusal="Run help yourself to turn its pages.",
             timeout=HELP_TIMEOUT,
-            on_timeout=OnTimeout.STRIP,
         )
-
-        async def send(pages: list[discord.Embed], view: discord.ui.View | None) -> discord.Message | None:
-            # Public for a prefix command: it goes when the buttons stop working.
-            return await self.bot.replies.send(
-                ctx, embeds=pages, view=view, ephemeral=True, delete_after=HELP_TIMEOUT
-            )
-
-        await paginator.run(send)
 
     async def _help_for(self, ctx: Ctx, command: str, prefix: str) -> None:
         found = self.bot.get_command(command.strip().removeprefix(prefix).removeprefix("/"))
