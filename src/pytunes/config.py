@@ -66,6 +66,35 @@ class Settings(BaseSettings):
         default=15.0, gt=0, description="A stream silent this long has failed"
     )
 
+    # Spotify links (Web API, client-credentials flow); without both, Spotify links are refused clearly.
+    spotify_client_id: str | None = Field(default=None, description="Spotify app client id")
+    spotify_client_secret: SecretStr | None = Field(default=None, description="Spotify app client secret")
+    spotify_api_base_url: str = Field(
+        default="https://api.spotify.com/v1", description="Only changed to test against a local fake"
+    )
+    spotify_token_url: str = Field(
+        default="https://accounts.spotify.com/api/token",
+        description="Only changed to test against a local fake",
+    )
+    spotify_max_tracks: int = Field(
+        default=500, ge=1, le=10000, description="Most tracks taken from one album or playlist"
+    )
+    # m3u/pls playlists are only read from these hosts (comma-separated); from anywhere else they are refused.
+    trusted_playlist_hosts: str = Field(default="", description="Hosts whose m3u/pls playlists are read")
+
+    # Local library and downloads (`local ...`, attachments).
+    library_dir: Path = Field(default=Path("data/library"), description="Folder of the local library")
+    max_download_mb: int = Field(
+        default=50, ge=1, le=2048, description="Largest file `local download`/upload/attachments accept"
+    )
+
+    # Loudness normalization (static gain from a one-off EBU R128 measurement) and the audio cache.
+    normalize_target_lufs: float = Field(default=-14.0, ge=-40, le=0)
+    normalize_min_gain_db: float = Field(default=-12.0, ge=-40, le=0)
+    normalize_max_gain_db: float = Field(default=6.0, ge=0, le=20)
+    audio_cache_dir: Path = Field(default=Path("data/cache"), description="Downloaded copies of streams")
+    audio_cache_max_mb: int = Field(default=2048, ge=0, description="Cache size cap; 0 disables the cache")
+
     # Gather (spec section 7): call the group back to voice and check everyone in.
     gather_grace_seconds: float = Field(
         default=60.0, ge=0, le=3600, description="Arrivals this long after check-in starts are on time"

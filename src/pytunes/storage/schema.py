@@ -13,6 +13,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -64,6 +65,31 @@ guild_music = Table(
     Column("normalize", Boolean, nullable=False, server_default=false()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     CheckConstraint("volume BETWEEN 1 AND 500", name="volume_range"),
+)
+
+# One row per guild with music going: what a restart needs to carry on (spec §16: no lost queue). `state`
+# is a JSON document (queue, current track, history, paused) rewritten on every change; `position` is
+# the current track's playback position, checkpointed on its own so the frequent write stays one column.
+music_session = Table(
+    "music_session",
+    metadata,
+    Column("guild_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("voice_channel_id", BigInteger, nullable=True),
+    Column("text_channel_id", BigInteger, nullable=True),
+    Column("state", Text, nullable=False),
+    Column("position", Float, nullable=False, server_default="0"),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Integrated loudness (LUFS) per audio content, measured once with FFmpeg's ebur128 filter. The key is a
+# content id ("youtube:<video id>", "sha256:<hash of the file>", ...). NULL loudness: measured, but
+# silent or unmeasurable (played at unity gain).
+audio_loudness = Table(
+    "audio_loudness",
+    metadata,
+    Column("content_id", String(200), primary_key=True),
+    Column("lufs", Float, nullable=True),
+    Column("measured_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
 
