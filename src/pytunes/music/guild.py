@@ -43,8 +43,8 @@ from pytunes.music.model import (
     Start,
     Stop,
     Track,
-    clean_duration,
 )
+from pytunes.music.sources import Playable
 from pytunes.music.store import MusicSettings
 
 if TYPE_CHECKING:
@@ -184,13 +184,14 @@ class GuildMusic:
 
     async def _start(self, track: Track, generation: int) -> None:
         try:
-            media = await self.service.resolver.fetch_stream(track.locator)
+            playable = await self.service.sources.open(track)
         except MediaError as exc:
             failure = str(exc)  # `exc` is unbound after the except block; the lambda must not capture it
             self.act(lambda p: p.track_failed(generation, failure))
             return
-        duration = clean_duration(media.duration)
-        resolved = dataclasses.replace(track, duration=duration or track.duration, is_live=media.is_live)
+        resolved = dataclasses.replace(
+            track, duration=playable.duration or track.duration, is_live=playable.is_live
+        )
         refusal = self.player.gate(resolved)
         if refusal is not None:
             self.act(lambda p: p.track_failed(generation, refusal))
@@ -199,11 +200,9 @@ class GuildMusic:
         if vc is None or not vc.is_connected():
             self.act(lambda p: p.track_failed(generation, "I'm not connected to a voice channel."))
             return
-        start_at = self.service.resolver.classify(track.locator).start_at
+        start_at = self.service.sources.start_at(track)
         try:
-            source = build_audio_source(
-                media, gain=self.player.volume / 100, start_at=start_at, executable=self.service.ffmpeg
-            )
+            source = self._build(playable, start_at)
         except (OSError, MediaError) as exc:
             failure = f"FFmpeg could not start: {exc}"
             self.act(lambda p: p.track_failed(generation, failure))
@@ -216,6 +215,16 @@ class GuildMusic:
             vc, source, generation=generation, start_offset=start_at, gain_percent=self.player.volume
         )
         self.act(lambda p: p.track_started(generation, resolved))
+
+    def _build(self, playable: Playable, start_at: float) -> discord.FFmpegOpusAudio:
+        return build_audio_source(
+            playable.input,
+            gain=self.player.volume / 100,
+            start_at=start_at,
+            acodec=playable.acodec,
+            library_root=playable.root,
+            executable=self.service.ffmpeg,
+        )
 
     def _audio_ended(self, audio: PlayingAudio, error: Exception | None) -> None:
         generation = audio.generation
@@ -251,10 +260,7 @@ class GuildMusic:
         vc = self.voice_client
         if track is None or vc is None:
             return
-        media = await self.service.resolver.fetch_stream(track.locator)
-        source = build_audio_source(
-            media, gain=self.player.volume / 100, start_at=audio.elapsed, executable=self.service.ffmpeg
-        )
+        source = self._build(await self.service.sources.open(track), audio.elapsed)
         if self.output.current is not audio:
             source.cleanup()  # something else happened meanwhile (skip, stop): that wins
             return

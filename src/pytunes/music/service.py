@@ -17,6 +17,7 @@ from pytunes.music.guild import GuildMusic
 from pytunes.music.media.resolver import MediaResolver
 from pytunes.music.media.worker import MediaWorkers
 from pytunes.music.model import PlayerConfig, Track
+from pytunes.music.sources import Sources
 from pytunes.music.store import MusicStore
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ class MusicService:
     ) -> None:
         self.bot = bot
         self.resolver = resolver
+        self.sources = Sources(resolver)
         self.workers = workers
         self.store = store
         self.clock = clock
