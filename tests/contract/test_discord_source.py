@@ -17,7 +17,7 @@ import discord
 import discord.gateway
 import pytest
 
-from pytunes.core.gateway import (
+from pytunes.core.discord_version import (
     SUPPORTED_DISCORD,
     TESTED_DISCORD,
     UnsupportedDiscordVersion,
@@ -259,6 +259,6 @@ def test_installed_version_is_supported_and_the_check_refuses_others(
         with pytest.raises(UnsupportedDiscordVersion):
             check_discord_version(outside)
     assert SUPPORTED_DISCORD[0] == TESTED_DISCORD
-    with caplog.at_level(logging.WARNING, logger="pytunes.core.gateway"):
+    with caplog.at_level(logging.WARNING, logger="pytunes.core.discord_version"):
         check_discord_version("2.7.2")
     assert "tested on 2.7.1" in caplog.text

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-import re
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, cast
@@ -24,6 +23,7 @@ import discord
 from discord.gateway import DiscordWebSocket
 
 from pytunes.core.clock import Clock, SystemClock
+from pytunes.core.discord_version import check_discord_version
 from pytunes.core.gateway_model import (
     PRESENCE,
     REQUEST_MEMBERS,
@@ -42,8 +42,6 @@ from pytunes.core.tasks import TaskOwner
 
 log = logging.getLogger(__name__)
 
-TESTED_DISCORD = (2, 7, 1)  # the release tests/contract was last run against
-SUPPORTED_DISCORD = ((2, 7, 1), (2, 8, 0))  # [low, high): same internals as far as the contract knows
 DEFAULT_SEND_TIMEOUT = 60.0
 DISCORD_IDENTIFY_DELAY = 5.0  # discord.py's own pause before every re-IDENTIFY
 
@@ -66,36 +64,6 @@ def _presence(activity: discord.BaseActivity | None, status: discord.Status | No
 def _refuse_in_identify_hook(what: str) -> None:
     if _IN_IDENTIFY_HOOK.get():
         raise GatewayUnavailable(f"{what} from the identify hook would wait for the READY it precedes")
-
-
-class UnsupportedDiscordVersion(RuntimeError):
-    pass
-
-
-def check_discord_version(version: str | None = None) -> None:
-    """Refuse a discord.py whose internals the guard was not tested against; warn inside the range."""
-    found = version or discord.__version__
-    match = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)(.*)", found)
-    parsed = (int(match[1]), int(match[2]), int(match[3])) if match else (0, 0, 0)
-    suffix = match[4] if match else ""
-    low, high = SUPPORTED_DISCORD
-    prerelease_of_low = parsed == low and re.match(r"[.-]?(a|b|rc|dev)", suffix) is not None
-    if not low <= parsed < high or prerelease_of_low:
-        raise UnsupportedDiscordVersion(
-            f"discord.py {found} is outside the range the gateway guard supports "
-            f"(>={_dotted(low)},<{_dotted(high)}); the internals it relies on may have changed. "
-            "Install the pinned version, or run tests/contract against it and update pytunes.core.gateway."
-        )
-    if parsed != TESTED_DISCORD or suffix:
-        log.warning(
-            "discord.py %s is in the supported range but the guard was tested on %s",
-            found,
-            _dotted(TESTED_DISCORD),
-        )
-
-
-def _dotted(version: tuple[int, int, int]) -> str:
-    return ".".join(map(str, version))
 
 
 class GatewayGuard:
