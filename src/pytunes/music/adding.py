@@ -18,9 +18,16 @@ from pytunes.core.checks import require_same_channel
 from pytunes.core.replies import Tone, make_embed
 from pytunes.core.views import Picker, PickOutcome
 from pytunes.music import embeds
-from pytunes.music.media import MediaEntry, MediaError
-from pytunes.music.media.errors import NoResultsError, QuotaExceededError, UnsafeUrlError
+from pytunes.music.media import MediaConfig, MediaEntry, MediaError
+from pytunes.music.media.errors import (
+    NoResultsError,
+    NotConfiguredError,
+    QuotaExceededError,
+    RateLimitedError,
+    UnsafeUrlError,
+)
 from pytunes.music.media.resolver import QueryKind, Resolution
+from pytunes.music.media.spotify_links import track_uri
 from pytunes.music.model import Added, Refused, Requester, SourceKind, Track, clean_duration
 
 if TYPE_CHECKING:
@@ -46,12 +53,22 @@ def media_error_embed(exc: MediaError) -> discord.Embed:
         return make_embed("🚧  YouTube API quota exceeded", f"{exc} Try again later.", tone=Tone.WARNING)
     if isinstance(exc, UnsafeUrlError):
         return make_embed("🚫  Link refused", str(exc), tone=Tone.ERROR)
+    if isinstance(exc, NotConfiguredError):
+        return make_embed("⚙️  Not set up", str(exc), tone=Tone.WARNING)
+    if isinstance(exc, RateLimitedError):
+        return make_embed("🚧  Too many requests", str(exc), tone=Tone.WARNING)
     return make_embed("🚫  Could not play that", str(exc), tone=Tone.ERROR)
 
 
+_SOURCES = {"youtube": SourceKind.YOUTUBE, "spotify": SourceKind.SPOTIFY}
+
+
 def track_from(entry: MediaEntry, requester: Requester, *, locator: str | None = None) -> Track:
-    source = SourceKind.YOUTUBE if entry.source_kind == "youtube" else SourceKind.DIRECT
+    source = _SOURCES.get(entry.source_kind, SourceKind.DIRECT)
     duration = clean_duration(entry.duration)
+    if locator is None and source is SourceKind.SPOTIFY:
+        # Played through a YouTube match found at play time; the URI is what the resolver matches from.
+        locator = track_uri(entry.id)
     return Track(
         title=entry.title or entry.url,
         source=source,
@@ -97,12 +114,16 @@ class AddFlow:
             except (TimeoutError, discord.ClientException, discord.HTTPException) as exc:
                 await self.bot.replies.error(ctx, f"Unable to join {channel.mention}: {exc or 'timed out'}.")
                 return
+        collection = resolution.kind is QueryKind.YOUTUBE_PLAYLIST or (
+            resolution.kind is QueryKind.SPOTIFY and resolution.title is not None
+        )
         await self.push(
             ctx,
             music,
             tracks,
             mode,
-            playlist=resolution.title if resolution.kind is QueryKind.YOUTUBE_PLAYLIST else None,
+            playlist=resolution.title if collection else None,
+            note=collection_note(resolution, self.service.resolver.config) if collection else None,
         )
 
     async def _tracks(self, ctx: Ctx, resolution: Resolution, requester: Requester) -> list[Track]:
@@ -155,7 +176,14 @@ class AddFlow:
             await message.delete()
 
     async def push(
-        self, ctx: Ctx, music: GuildMusic, tracks: list[Track], mode: Mode, *, playlist: str | None = None
+        self,
+        ctx: Ctx,
+        music: GuildMusic,
+        tracks: list[Track],
+        mode: Mode,
+        *,
+        playlist: str | None = None,
+        note: str | None = None,
     ) -> None:
         """Push, confirm, then release the effects (kick-off) — the §14.4 contract."""
         if mode is Mode.NOW:
@@ -166,15 +194,19 @@ class AddFlow:
             if isinstance(result, Refused):
                 await self.bot.replies.send(ctx, embed=embeds.refused(result))
             else:
-                await self.confirm(ctx, result, mode, playlist)
+                await self.confirm(ctx, result, mode, playlist, note=note)
         finally:
             music.release(batch)
 
-    async def confirm(self, ctx: Ctx, result: Added, mode: Mode, playlist: str | None) -> None:
+    async def confirm(
+        self, ctx: Ctx, result: Added, mode: Mode, playlist: str | None, *, note: str | None = None
+    ) -> None:
         if playlist is not None or len(result.tracks) > 1:
             embed = embeds.playlist_added(
                 playlist or "Playlist", len(result.tracks), skipped=len(result.dropped)
             )
+            if note:
+                embed.description = f"{embed.description}\n{note}"
         elif mode is Mode.NOW:
             embed = make_embed("▶️  Playing now", embeds.linked(result.tracks[0]), tone=Tone.SUCCESS)
         elif result.resumed:
@@ -183,3 +215,15 @@ class AddFlow:
         else:
             embed = embeds.track_added(result.tracks[0], result.position, starts_now=result.starts_now)
         await self.bot.replies.send(ctx, embed=embed)
+
+
+def collection_note(resolution: Resolution, config: MediaConfig) -> str | None:
+    """What a playlist confirmation should add: the list was cut at the limit, items were unplayable."""
+    lines = []
+    if resolution.truncated:
+        spotify = resolution.kind is QueryKind.SPOTIFY
+        limit = config.spotify_max_tracks if spotify else config.max_playlist_entries
+        lines.append(f"Only the first {limit} tracks were taken (the limit for one link).")
+    if resolution.skipped:
+        lines.append(f"{resolution.skipped} item(s) can't be played (local files, podcasts); left out.")
+    return "\n".join(lines) or None

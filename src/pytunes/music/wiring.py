@@ -25,6 +25,13 @@ async def build_music(bot: PyTunes) -> MusicService:
         youtube_api_base_url=settings.youtube_api_base_url,
         workers=settings.media_workers,
         ffmpeg_path=ffmpeg,
+        spotify_client_id=settings.spotify_client_id,
+        spotify_client_secret=(
+            settings.spotify_client_secret.get_secret_value() if settings.spotify_client_secret else None
+        ),
+        spotify_api_base_url=settings.spotify_api_base_url,
+        spotify_token_url=settings.spotify_token_url,
+        spotify_max_tracks=settings.spotify_max_tracks,
     )
     workers = MediaWorkers(workers=config.workers, call_timeout=config.extract_timeout)
     workers.start()  # warm up now, so the first `play` does not pay for importing yt-dlp

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 DEFAULT_YOUTUBE_API_BASE_URL = "https://www.googleapis.com/youtube/v3"
+DEFAULT_SPOTIFY_API_BASE_URL = "https://api.spotify.com/v1"
+DEFAULT_SPOTIFY_TOKEN_URL = "https://accounts.spotify.com/api/token"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,3 +37,16 @@ class MediaConfig:
     # JavaScript runtimes yt-dlp may use to solve YouTube's player challenges (needs the yt-dlp-ejs
     # package too). yt-dlp's default is deno, the sandboxed one; "node", "bun", "quickjs" also work.
     js_runtimes: tuple[str, ...] = ("deno",)
+    # Spotify Web API client credentials; without both, Spotify links are refused with a clear reason.
+    spotify_client_id: str | None = field(default=None, repr=False)
+    spotify_client_secret: str | None = field(default=None, repr=False)
+    spotify_api_base_url: str = DEFAULT_SPOTIFY_API_BASE_URL
+    spotify_token_url: str = DEFAULT_SPOTIFY_TOKEN_URL
+    # Albums and playlists are read up to this many tracks; the rest is reported as truncated.
+    spotify_max_tracks: int = 500
+    # A 429 asking to wait longer than this is reported instead of holding the command up.
+    spotify_max_retry_wait: float = 5.0
+
+    @property
+    def spotify_configured(self) -> bool:
+        return bool(self.spotify_client_id and self.spotify_client_secret)

@@ -89,3 +89,21 @@ ERRORS_BY_CODE: dict[str, type[MediaError]] = {
 def error_for(code: str, message: str, detail: str | None = None) -> MediaError:
     """Rebuild an error from its code (worker processes return codes, not exception objects)."""
     return ERRORS_BY_CODE.get(code, ExtractionError)(message, detail=detail)
+
+
+# --- Spotify (these never cross the worker-process boundary, but stay rebuildable like the rest) -------
+
+
+class NotConfiguredError(MediaError):
+    """A source needs operator settings that are missing (Spotify without client credentials)."""
+
+    code = "not_configured"
+
+
+class RateLimitedError(MediaError):
+    """A service asked us to slow down for longer than is worth waiting inside one command."""
+
+    code = "rate_limited"
+
+
+ERRORS_BY_CODE.update({cls.code: cls for cls in (NotConfiguredError, RateLimitedError)})

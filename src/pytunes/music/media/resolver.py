@@ -9,7 +9,10 @@ Resolution order for a `play` argument (spec 4.4, with the section 16 fixes):
    playlist, enumerated flat (no per-video requests), at most `max_playlist_entries` entries.
 3. Any other text with a scheme (`xyz://`) or starting with `www.` is a link: http(s) only, public hosts
    only, every redirect hop checked, then yt-dlp's generic/html5 extractors.
-4. Everything else is a text search: the YouTube Data API when a key is configured, otherwise yt-dlp's
+4. A Spotify link or URI (track, album, playlist, artist; see `spotify_links`) is read through the
+   Spotify Web API and queued as Spotify tracks; each is matched to a YouTube video only when it is about
+   to play (`fetch_stream`), by artist, title and duration (`matching`). Podcasts are refused clearly.
+5. Everything else is a text search: the YouTube Data API when a key is configured, otherwise yt-dlp's
    YouTube search. The key is optional (spec 16 #3).
 
 Every yt-dlp call runs in the worker pool, and everything else here is non-blocking I/O, so the event
@@ -18,9 +21,11 @@ loop is never held up. Failures are `MediaError` subclasses whose message can be
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -42,6 +47,9 @@ from pytunes.music.media.fetch import GuardedResolver, follow_redirects, pin_htt
 from pytunes.music.media.ffmpeg import probe_codec
 from pytunes.music.media.results import MediaEntry, PlaylistResult, ResolvedMedia, SourceKind
 from pytunes.music.media.safety import CheckedUrl, UrlGuard
+from pytunes.music.media.spotify import Clock, Sleep
+from pytunes.music.media.spotify_links import SpotifyKind, parse_spotify_link
+from pytunes.music.media.spotify_source import SpotifySource
 from pytunes.music.media.worker import Extractor
 from pytunes.music.media.youtube import parse_youtube_url, playlist_url, watch_url
 from pytunes.music.media.ytapi import YouTubeDataApi
@@ -60,6 +68,7 @@ class QueryKind(StrEnum):
     YOUTUBE_VIDEO = "youtube_video"
     YOUTUBE_PLAYLIST = "youtube_playlist"
     URL = "url"
+    SPOTIFY = "spotify"  # text is the canonical URI, spotify:<kind>:<id>
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +90,7 @@ class Resolution:
     start_at: float = 0.0  # from a YouTube t= parameter
     truncated: bool = False  # the playlist had more than max_playlist_entries
     requested_by: str | None = None
+    skipped: int = 0  # unplayable items of a Spotify collection that were left out
 
 
 def classify(query: str, *, max_url_length: int = 2048, max_search_length: int = 256) -> Query:
@@ -94,6 +104,9 @@ def classify(query: str, *, max_url_length: int = 2048, max_search_length: int =
         )
     if text.startswith("<") and text.endswith(">"):
         text = text[1:-1].strip()  # Discord's <link> syntax, which suppresses the embed
+    spotify = parse_spotify_link(text)
+    if spotify is not None:
+        return Query(QueryKind.SPOTIFY, spotify.uri)
     youtube = parse_youtube_url(text)
     if youtube is not None:
         if youtube.video_id is not None:
@@ -124,6 +137,7 @@ class MediaResolver:
 
     `guard` and `http_resolver` are injectable so tests can fake DNS: the guard decides what a host name
     means for the address policy, `http_resolver` where the bot's own HTTP requests actually connect.
+    `clock` and `sleep` (Spotify token expiry, rate-limit waits) are injectable for tests too.
     """
 
     def __init__(
@@ -133,12 +147,15 @@ class MediaResolver:
         *,
         guard: UrlGuard | None = None,
         http_resolver: AbstractResolver | None = None,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.config = config
         self._extractor = extractor
         self.guard = guard or UrlGuard(allow_private=config.allow_private_hosts)
         self._http_resolver = http_resolver
         self._session: aiohttp.ClientSession | None = None
+        self.spotify = SpotifySource(config, self._http, clock=clock, sleep=sleep)
 
     async def __aenter__(self) -> MediaResolver:
         return self
@@ -164,6 +181,18 @@ class MediaResolver:
         if parsed.kind is QueryKind.SEARCH:
             entries = await self.search(parsed.text)
             return Resolution(parsed.kind, tuple(entries), requested_by=requester)
+        if parsed.kind is QueryKind.SPOTIFY:
+            link = parse_spotify_link(parsed.text)
+            assert link is not None
+            spotify = await self.spotify.resolve(link)
+            return Resolution(
+                parsed.kind,
+                spotify.entries,
+                title=spotify.title,
+                truncated=spotify.truncated,
+                requested_by=requester,
+                skipped=spotify.skipped,
+            )
         if parsed.kind is QueryKind.YOUTUBE_PLAYLIST:
             playlist = await self._playlist(parsed.text)
             return Resolution(
@@ -185,6 +214,9 @@ class MediaResolver:
         parsed = self.classify(text)
         if parsed.kind is not QueryKind.SEARCH:
             raise UnsupportedSourceError("That is a link, not search words.")
+        return await self._search_youtube(parsed.text, limit)
+
+    async def _search_youtube(self, text: str, limit: int) -> list[MediaEntry]:
         limit = max(1, min(limit, MAX_SEARCH_RESULTS))
         if self.config.youtube_api_key:
             api = YouTubeDataApi(
@@ -193,12 +225,12 @@ class MediaResolver:
                 self.config.youtube_api_base_url,
                 timeout=self.config.http_timeout,
             )
-            entries = await api.search(parsed.text, limit)
+            entries = await api.search(text, limit)
         else:
             # The text is the query part of a search target built here; yt-dlp parses nothing else from it.
             request = self._request(
                 ExtractKind.SEARCH,
-                f"ytsearch{limit}:{parsed.text}",
+                f"ytsearch{limit}:{text}",
                 SourceKind.YOUTUBE,
                 YOUTUBE_SEARCH_EXTRACTORS,
                 max_entries=limit,
@@ -206,7 +238,7 @@ class MediaResolver:
             result = await self._extractor.extract(request, timeout=self.config.extract_timeout)
             entries = list(result.entries) if isinstance(result, PlaylistResult) else []
         if not entries:
-            raise NoResultsError(f"No results for “{parsed.text}”.")
+            raise NoResultsError(f"No results for “{text}”.")
         return entries[:limit]
 
     async def fetch_stream(self, url: str) -> ResolvedMedia:
@@ -218,6 +250,8 @@ class MediaResolver:
         page: CheckedUrl | None = None
         if parsed.kind is QueryKind.YOUTUBE_VIDEO:
             media = await self._single(parsed.text, SourceKind.YOUTUBE, YOUTUBE_VIDEO_EXTRACTORS)
+        elif parsed.kind is QueryKind.SPOTIFY:
+            media = await self._spotify_media(parsed.text)
         elif parsed.kind is QueryKind.URL:
             page = await self._follow(parsed.text)
             media = await self._single(page.url.url, SourceKind.DIRECT, self.config.direct_extractors)
@@ -242,6 +276,16 @@ class MediaResolver:
                 media, acodec=media.acodec or codec, duration=media.duration or duration
             )
         return media
+
+    async def _spotify_media(self, uri: str) -> ResolvedMedia:
+        """The YouTube video matched to a queued Spotify track (searched once per track, then cached)."""
+        link = parse_spotify_link(uri)
+        if link is None or link.kind is not SpotifyKind.TRACK:
+            raise UnsupportedSourceError("That is not a single track.")
+        video_id = await self.spotify.youtube_id(
+            link.id, self._search_youtube, max_search_length=self.config.max_search_length
+        )
+        return await self._single(watch_url(video_id), SourceKind.YOUTUBE, YOUTUBE_VIDEO_EXTRACTORS)
 
     async def _single(
         self, target: str, source_kind: SourceKind, extractors: tuple[str, ...]

@@ -11,6 +11,7 @@ class SourceKind(StrEnum):
     YOUTUBE = "youtube"
     DIRECT = "direct"
     LOCAL = "local"
+    SPOTIFY = "spotify"  # a Spotify track; matched to a YouTube video when it is about to play
 
 
 @dataclass(frozen=True, slots=True)
