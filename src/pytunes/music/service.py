@@ -17,6 +17,8 @@ from pytunes.music.guild import GuildMusic
 from pytunes.music.media.resolver import MediaResolver
 from pytunes.music.media.worker import MediaWorkers
 from pytunes.music.model import PlayerConfig, Track
+from pytunes.music.session import SessionKeeper
+from pytunes.music.session_store import SessionStore
 from pytunes.music.sources import Sources
 from pytunes.music.store import MusicStore
 
@@ -34,6 +36,7 @@ class MusicService:
         resolver: MediaResolver,
         workers: MediaWorkers,
         store: MusicStore,
+        sessions: SessionStore,
         clock: Clock,
         tasks: TaskOwner,
         replies: Replies,
@@ -65,6 +68,9 @@ class MusicService:
         self._alone: dict[int, asyncio.Task[None]] = {}
         self._reconnecting: set[int] = set()
         self._watchdog = tasks.spawn(self._watch_streams(), name="stream-watchdog")
+        # Saves every player as it changes and brings the saved ones back after a restart.
+        self.sessions = SessionKeeper(self, sessions)
+        self.sessions.start()
 
     async def _watch_streams(self) -> None:
         # Real time on purpose: it measures real audio flowing, which the bot's (test) clock doesn't drive.
@@ -88,6 +94,9 @@ class MusicService:
 
     def existing(self, guild_id: int) -> GuildMusic | None:
         return self._guilds.get(guild_id)
+
+    def all_guilds(self) -> list[GuildMusic]:
+        return list(self._guilds.values())
 
     # ------------------------------------------------------------------------------------------ voice
 
@@ -132,6 +141,8 @@ class MusicService:
         me = guild.me
         if music is None or me is None:
             return
+        if member.id == me.id:
+            self.sessions.changed(guild.id)  # the saved session names the channel to come back to
         if member.id == me.id and after.channel is None and before.channel is not None:
             self._cancel_alone(guild.id)
             if guild.id in self._reconnecting:
@@ -188,6 +199,8 @@ class MusicService:
             self._set_presence(f"Playing music in {len(self._playing)} servers")
 
     async def close(self) -> None:
+        # First, while still in voice: leaving below clears the players, which must not be saved.
+        await self.sessions.close()
         if self._watchdog is not None:
             self._watchdog.cancel()
         for task in self._alone.values():

@@ -10,6 +10,7 @@ from pytunes.music.media.resolver import MediaResolver
 from pytunes.music.media.worker import MediaWorkers
 from pytunes.music.model import GateLimits, PlayerConfig
 from pytunes.music.service import MusicService
+from pytunes.music.session_store import SessionStore
 from pytunes.music.store import MusicStore
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ async def build_music(bot: PyTunes) -> MusicService:
         resolver=resolver,
         workers=workers,
         store=MusicStore(bot.database.engine),
+        sessions=SessionStore(bot.database.engine),
         clock=bot.clock,
         tasks=bot.tasks,
         replies=bot.replies,

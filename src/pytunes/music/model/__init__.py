@@ -4,7 +4,8 @@ Import from here; the submodules are an implementation detail:
 - `track`: `Track`, `SourceKind`, `Requester` and display helpers (durations, progress bar);
 - `rules`: the length/livestream gates, `parse_volume`, `parse_toggle`;
 - `outcomes`: what the player answers (results, refusals, effects);
-- `player`: `Player` itself.
+- `player`: `Player` itself;
+- `snapshot`: what of a player survives a restart, and its JSON form.
 """
 
 from pytunes.music.model.outcomes import (
@@ -25,6 +26,7 @@ from pytunes.music.model.outcomes import (
     Reason,
     Refused,
     Removed,
+    Restored,
     Result,
     Resume,
     Resumed,
@@ -63,6 +65,7 @@ from pytunes.music.model.rules import (
     parse_toggle,
     parse_volume,
 )
+from pytunes.music.model.snapshot import Snapshot, SnapshotError
 from pytunes.music.model.track import (
     Requester,
     SourceKind,
@@ -107,6 +110,7 @@ __all__ = [
     "Refused",
     "Removed",
     "Requester",
+    "Restored",
     "Result",
     "Resume",
     "Resumed",
@@ -116,6 +120,8 @@ __all__ = [
     "Shuffled",
     "SilentChanged",
     "Skipped",
+    "Snapshot",
+    "SnapshotError",
     "SourceKind",
     "Start",
     "Started",

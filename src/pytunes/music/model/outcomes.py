@@ -53,6 +53,9 @@ class Start:
 
     track: Track
     generation: int
+    # Where to begin, in seconds: a restored session continues where it was. 0 means the track's own
+    # start (a YouTube link's t=, say); sources that cannot seek (livestreams) start from 0 anyway.
+    start_at: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,6 +270,18 @@ class Advanced(Result):
     finished: Track
     next: Track | None
     failure: Refused | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Restored(Result):
+    """A saved session was put back after a restart: `track` continues from `position` (None: nothing to
+    play, only the history came back), `queued` tracks wait behind it, `paused` says it waits for
+    `resume`."""
+
+    track: Track | None
+    position: float
+    queued: int
+    paused: bool
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -42,6 +42,7 @@ from pytunes.music.model.outcomes import (
     Reason,
     Refused,
     Removed,
+    Restored,
     Result,
     Resume,
     Resumed,
@@ -65,6 +66,7 @@ from pytunes.music.model.rules import (
     VolumeRequest,
     check_track,
 )
+from pytunes.music.model.snapshot import Snapshot
 from pytunes.music.model.track import Track
 
 HISTORY_SIZE = 10
@@ -114,6 +116,12 @@ class Player:
         self._generation = 0
         self._started = False
         self._paused = False
+        # Restored sessions: where the current track's audio begins, whether its `Start` is still owed
+        # (restored paused: nothing plays, and nothing is resolved, until `resume`), and which generation
+        # continues a track that was already announced before the restart.
+        self._start_at = 0.0
+        self._owed = False
+        self._quiet: int | None = None
         self._history: deque[Track] = deque(maxlen=HISTORY_SIZE)
         self._volume = volume
         self._silent = False
@@ -164,6 +172,16 @@ class Player:
     @property
     def idle_timer(self) -> IdleTimer | None:
         return self._timer
+
+    @property
+    def start_at(self) -> float:
+        """Where the current track's audio begins: the saved position of a restored one, else 0."""
+        return self._start_at if self._current is not None else 0.0
+
+    def snapshot(self) -> Snapshot:
+        return Snapshot(
+            current=self._current, queue=tuple(self._queue), history=tuple(self._history), paused=self._paused
+        )
 
     def gate(self, track: Track) -> Refused | None:
         """Why `track` may not play under this player's limits (the service re-checks after resolving)."""
@@ -337,6 +355,35 @@ class Player:
         """`leave`, or the voice watcher found the bot kicked or alone: stop, clear, disconnect."""
         return self._leave(LeaveReason.REQUESTED)
 
+    def restore(self, saved: Snapshot, position: float) -> Restored | Ignored:
+        """Put a session saved before a restart back into this new player and continue its current track
+        from `position`: at once, or, when it was paused, on `resume` (so a paused bot stays silent and
+        opens no stream). The continued track is not announced again; the service says "resumed" once.
+        The gates apply as to any added track, since the limits may have changed meanwhile."""
+        if self._current is not None or self._queue or self._history:
+            return Ignored(why="the player is already in use")
+        self._history.extend(saved.history[:HISTORY_SIZE])
+        entries = [saved.current, *saved.queue] if saved.current else list(saved.queue)
+        self._queue, _ = self._admit(entries)
+        if not self._queue:
+            return Restored(track=None, position=0.0, queued=0, paused=False)
+        # A current track the gates now refuse is dropped; the next one then starts from its beginning.
+        resumed = saved.current is not None and self._queue[0].id == saved.current.id
+        position = max(position, 0.0) if resumed and math.isfinite(position) else 0.0
+        effects = self._start_head(position)
+        self._quiet = self._generation if resumed else None
+        if resumed and saved.paused:
+            effects = [e for e in effects if not isinstance(e, Start)]
+            self._paused = self._owed = True
+            effects += self._arm(self.config.paused_idle_seconds, LeaveReason.PAUSED)
+        return Restored(
+            track=self._current,
+            position=position,
+            queued=len(self._queue),
+            paused=self._paused,
+            effects=tuple(effects),
+        )
+
     # --- events from the service ----------------------------------------------------------------------
 
     def track_started(self, generation: int, resolved: Track | None = None) -> Started | Advanced | Ignored:
@@ -356,7 +403,7 @@ class Player:
         self._started = True
         self._remember(self._current)
         effects: list[Effect] = [ShowPlaying(self._current)]
-        if not self._silent:
+        if not self._silent and generation != self._quiet:
             effects.append(AnnounceNowPlaying(self._current))
         if self._paused:
             # Paused while resolving: the service started the audio anyway; hold it right away.
@@ -418,20 +465,22 @@ class Player:
             admitted.append(entry)
         return admitted, dropped
 
-    def _start_head(self) -> list[Effect]:
+    def _start_head(self, start_at: float = 0.0) -> list[Effect]:
         """Make the queue head current under a new generation. Any idle timer is moot now."""
         effects = self._disarm()
         self._current = self._queue.pop(0)
         self._generation = next(self._tokens)
         self._started = False
         self._paused = False
-        effects.append(Start(self._current, self._generation))
+        self._start_at = start_at
+        effects.append(Start(self._current, self._generation, start_at))
         return effects
 
     def _drop_current(self) -> list[Effect]:
         if self._current is None:
             return []
-        effects: list[Effect] = [Stop(self._generation)]
+        # An owed start never reached the service: there is no audio to stop.
+        effects: list[Effect] = [] if self._owed else [Stop(self._generation)]
         self._clear_current()
         return effects
 
@@ -439,12 +488,18 @@ class Player:
         self._current = None
         self._started = False
         self._paused = False
+        self._owed = False
+        self._start_at = 0.0
 
     def _go_idle(self) -> list[Effect]:
         return [ShowIdle(), *self._arm(self.config.idle_seconds, LeaveReason.IDLE)]
 
     def _unpause(self) -> list[Effect]:
         self._paused = False
+        if self._owed:
+            assert self._current is not None
+            self._owed = False
+            return [Start(self._current, self._generation, self._start_at), *self._disarm()]
         return [Resume(self._generation), *self._disarm()]
 
     def _fail(self, problem: Refused) -> Advanced:
