@@ -84,7 +84,7 @@ class SpotifyClient:
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         self._http = http
-        self._auth = aiohttp.BasicAuth(client_id, client_secret)
+        self._basic_auth = aiohttp.encode_basic_auth(client_id, client_secret)
         self._base_url = api_base_url.rstrip("/")
         self._token_url = token_url
         self.max_tracks = max(1, max_tracks)
@@ -211,7 +211,10 @@ class SpotifyClient:
             if self._token is not None and self._clock() < self._token_expires:
                 return self._token
             status, body, _ = await self._send(
-                "POST", self._token_url, data={"grant_type": "client_credentials"}, auth=self._auth
+                "POST",
+                self._token_url,
+                data={"grant_type": "client_credentials"},
+                headers={"Authorization": self._basic_auth},
             )
             if status in (400, 401, 403):
                 raise ExtractionError(
