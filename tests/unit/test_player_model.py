@@ -34,6 +34,7 @@ from pytunes.music.model import (
     Refused,
     Removed,
     Requester,
+    Restored,
     Result,
     Resume,
     Resumed,
@@ -55,6 +56,7 @@ from pytunes.music.model import (
     parse_toggle,
     parse_volume,
 )
+from pytunes.music.model.snapshot import decode, encode
 
 ALICE = Requester(user_id=1, name="alice")
 
@@ -935,6 +937,9 @@ class PlayerMachine(RuleBasedStateMachine):
         self.ref_started = False
         self.ref_history: list[Track] = []
         self.dormant = True  # idle without a timer: never played, or left voice
+        # After a restart: the restored track's start is owed (restored paused), and it is never announced.
+        self.owed = False
+        self.quiet: int | None = None
 
     # --- the fake service ----------------------------------------------------------------------------
 
@@ -948,6 +953,7 @@ class PlayerMachine(RuleBasedStateMachine):
                     assert not self.generations or generation > self.generations[-1]
                     self.audio, self.audio_paused, self.latest_start = generation, False, effect
                     self.generations.append(generation)
+                    self.owed = False
                     assert check_track(track, LIMITS) is None
                 case Stop(generation=generation):
                     assert self.audio == generation, "stopped something that is not playing"
@@ -967,8 +973,9 @@ class PlayerMachine(RuleBasedStateMachine):
                 case CancelIdleTimer(token=token):
                     self.timers.remove(token)
                     self.spent_tokens.add(token)
-                case AnnounceNowPlaying():
+                case AnnounceNowPlaying(track=track):
                     assert not self.player.silent
+                    assert self.quiet is None or self.player.generation != self.quiet, "announced twice"
                 case Disconnect():
                     assert self.audio is None
                 case SetVolume(percent=percent):
@@ -980,7 +987,7 @@ class PlayerMachine(RuleBasedStateMachine):
 
     def ref_start_head(self) -> None:
         self.ref_current = self.ref_queue.pop(0) if self.ref_queue else None
-        self.ref_paused = self.ref_started = False
+        self.ref_paused = self.ref_started = self.owed = False
         if self.ref_current is not None:
             self.dormant = False
 
@@ -992,6 +999,7 @@ class PlayerMachine(RuleBasedStateMachine):
     def ref_leave(self) -> None:
         self.ref_current, self.ref_queue, self.ref_paused, self.ref_started = None, [], False, False
         self.dormant = True
+        self.owed = False
 
     # --- commands ------------------------------------------------------------------------------------------
 
@@ -1140,6 +1148,33 @@ class PlayerMachine(RuleBasedStateMachine):
         self.apply(self.player.leave())
         self.ref_leave()
 
+    @rule(position=st.one_of(st.floats(min_value=-5, max_value=4000), st.just(float("nan"))))
+    def restart(self, position: float) -> None:
+        """The process dies and a new one restores the saved session (through its JSON form)."""
+        saved = decode(encode(self.player.snapshot()))
+        volume, silent = self.player.volume, self.player.silent  # settings, saved on their own
+        self.player = Player(volume=volume)
+        self.player.set_silent(silent)
+        # Nothing of the old process is left: no audio, no timers, no generations.
+        self.audio, self.audio_paused, self.latest_start = None, False, None
+        self.timers, self.spent_tokens, self.generations = set(), set(), []
+        result = self.player.restore(saved, position)
+        assert isinstance(result, Restored)
+        self.apply(result)
+        assert result.track == self.ref_current
+        assert result.queued == len(self.ref_queue)
+        assert result.paused == self.ref_paused
+        self.ref_started = False
+        self.dormant = self.ref_current is None
+        self.owed = self.ref_paused
+        self.quiet = self.player.generation if self.ref_current is not None else None
+        if self.ref_current is not None:
+            expected = position if position >= 0 else 0.0  # NaN compares false: 0 too
+            assert self.player.start_at == expected
+            if not self.ref_paused:
+                assert self.latest_start is not None
+                assert self.latest_start.start_at == expected
+
     # --- events ------------------------------------------------------------------------------------------
 
     @precondition(lambda self: self.audio is not None and not self.ref_started)
@@ -1220,6 +1255,9 @@ class PlayerMachine(RuleBasedStateMachine):
             assert self.audio is None
             assert self.player.queue == (), "nothing current means nothing waiting"
             return
+        if self.owed:
+            assert self.audio is None, "a track restored paused plays nothing until resumed"
+            return
         assert self.latest_start is not None
         assert self.audio == self.player.generation == self.latest_start.generation
         assert current.id == self.latest_start.track.id
@@ -1228,7 +1266,8 @@ class PlayerMachine(RuleBasedStateMachine):
     def matches_the_reference(self) -> None:
         assert self.player.current == self.ref_current
         assert [t.id for t in self.player.queue] == [t.id for t in self.ref_queue]
-        assert self.player.paused == self.ref_paused == self.audio_paused
+        assert self.player.paused == self.ref_paused
+        assert self.audio_paused == (self.ref_paused and not self.owed)
         assert [t.id for t in self.player.history] == [t.id for t in self.ref_history]
 
     @invariant()
