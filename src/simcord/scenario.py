@@ -13,6 +13,7 @@ async with Simcord() as sim:
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -77,10 +78,17 @@ class SimUser:
         *,
         reply_to: Message | None = None,
         attachments: list[Json] | None = None,
+        files: list[tuple[str, bytes, str | None]] | None = None,
     ) -> Message:
+        """Post a message; `files` are uploaded with it as (file name, bytes, content type)."""
         reference = {"message_id": str(reply_to.id)} if reply_to else None
+        uploaded = [self.sim.upload(name, data, content_type) for name, data, content_type in files or []]
         return self.sim.world.post_message(
-            channel, self.user, content=content, reference=reference, attachments=attachments
+            channel,
+            self.user,
+            content=content,
+            reference=reference,
+            attachments=[*(attachments or []), *uploaded] or None,
         )
 
     async def edit(self, message: Message, content: str) -> Message:
@@ -228,6 +236,24 @@ class Simcord:
             gateway_url=self.gateway.url,
             ca_file=self.voice.ca_file,
         )
+
+    def upload(self, filename: str, data: bytes, content_type: str | None = None) -> Json:
+        """A user's upload: simcord keeps the bytes and serves them at `/attachments/<id>/<name>` like
+        Discord's CDN. Returns the attachment object, for `SimUser.send(attachments=...)` or as the value
+        of a slash command's ATTACHMENT option."""
+        attachment_id = self.world.snowflakes.next()
+        self.rest.files[attachment_id] = data
+        url = f"{self.rest.base_url}/attachments/{attachment_id}/{urllib.parse.quote(filename)}"
+        attachment: Json = {
+            "id": str(attachment_id),
+            "filename": filename,
+            "size": len(data),
+            "url": url,
+            "proxy_url": url,
+        }
+        if content_type is not None:
+            attachment["content_type"] = content_type
+        return attachment
 
     # ---------------------------------------------------------------- building the world
 

@@ -1,0 +1,247 @@
+"""Fetching audio files into the library: `local download <url>`, `local upload` and attachments.
+
+A file is only kept after it passed every check, in this order (spec §16 #22):
+
+1. the link is http(s) to a public host, and so is every redirect hop (`UrlGuard`; the session's
+   resolver connects only to the addresses that were checked, so DNS can't change its answer between);
+2. the answer is 2xx;
+3. the Content-Type says audio, or says nothing useful (octet-stream, none) while the name has an audio
+   extension; a web page, a playlist, an image or JSON is refused with what it was;
+4. the Content-Length, and then the bytes actually received, stay within the size limit (a server that
+   lies about the length is cut off at the limit, not trusted);
+5. FFmpeg reads an audio stream from the file (the local-file whitelist: `file` protocol, audio demuxers).
+
+Until then the bytes sit in a hidden part file that the library never lists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+
+import aiohttp
+from aiohttp.abc import AbstractResolver
+
+from pytunes.music.library.names import (
+    CODEC_EXTENSIONS,
+    DEFAULT_EXTENSION,
+    audio_extension,
+    content_type_extension,
+    split_name,
+)
+from pytunes.music.library.store import Library
+from pytunes.music.media.errors import MediaError, ResolveTimeoutError, UnreachableError
+from pytunes.music.media.fetch import REDIRECT_STATUSES, GuardedResolver
+from pytunes.music.media.ffmpeg import probe_codec
+from pytunes.music.media.playlists import PLAYLIST_CONTENT_TYPES
+from pytunes.music.media.safety import UrlGuard
+
+CHUNK = 64 * 1024
+MB = 1024 * 1024
+# Types that are audio whatever the name says (WebM/MP4/Ogg "video" is how servers often label audio).
+AUDIO_TYPES = ("audio/", "video/webm", "video/mp4", "video/ogg", "application/ogg")
+# Types that say nothing about the content; the name's extension decides.
+UNTYPED = (
+    "application/octet-stream",
+    "binary/octet-stream",
+    "application/x-download",
+    "application/download",
+)
+
+
+class DownloadError(MediaError):
+    """The file was not kept; the message says why."""
+
+    code = "download"
+
+
+@dataclass(frozen=True, slots=True)
+class Downloaded:
+    """A complete, checked file in a hidden part file, and the name it would like to be kept as."""
+
+    part: Path
+    name: str  # suggested file name, always with an audio extension
+    codec: str
+    duration: float | None
+
+
+def size_text(size: int) -> str:
+    return f"{size / MB:.1f} MB" if size >= MB / 10 else f"{size / 1024:.0f} KB"
+
+
+def check_content_type(content_type: str, name: str) -> None:
+    """Refuse content that is not audio (spec §16 #22); `name` is the file name the bytes would get."""
+    kind = content_type.split(";", 1)[0].strip().lower()
+    if kind.startswith(AUDIO_TYPES) and kind not in PLAYLIST_CONTENT_TYPES:
+        return
+    if kind in PLAYLIST_CONTENT_TYPES:
+        raise DownloadError(f"That link is a playlist ({kind}), not an audio file.")
+    if kind.startswith("text/") or kind in ("application/xhtml+xml", "application/json", "application/xml"):
+        what = "a web page" if "html" in kind else "text"
+        raise DownloadError(f"That link is {what} ({kind}), not an audio file.")
+    if kind.startswith(("image/", "font/", "model/")):
+        raise DownloadError(f"That link is {kind.split('/')[0]} ({kind}), not an audio file.")
+    if (not kind or kind in UNTYPED) and audio_extension(name) is not None:
+        return
+    raise DownloadError(
+        f"The server says this is {kind or 'of no particular type'}, and the name has no audio extension."
+    )
+
+
+def name_from_url(url: str) -> str:
+    """The last path segment of `url`, percent-decoded (it is sanitized later, like every name)."""
+    path = urlsplit(url).path
+    return unquote(path.rstrip("/").rsplit("/", 1)[-1], errors="replace")
+
+
+def automatic_name(disposition: str | None, url: str, content_type: str | None) -> str:
+    """Spec §6: the Content-Disposition name if it has an audio extension, else the URL's last segment;
+    with the content type's extension (or mp3) when it has none."""
+    if disposition:
+        # A header name is a name, not a path: only its last component counts.
+        candidate = disposition.replace("\\", "/").rsplit("/", 1)[-1]
+        if audio_extension(candidate) is not None:
+            return candidate
+    name = name_from_url(url) or "download"
+    if audio_extension(name) is None:
+        name = f"{name}.{content_type_extension(content_type) or DEFAULT_EXTENSION}"
+    return name
+
+
+def chosen_name(custom: str | None, automatic: str) -> str:
+    """A custom name keeps its own audio extension, else borrows the automatic name's (spec §6)."""
+    if not custom or not custom.strip():
+        return automatic
+    if audio_extension(custom.strip()) is not None:
+        return custom.strip()
+    return f"{custom.strip()}.{audio_extension(automatic) or DEFAULT_EXTENSION}"
+
+
+class Downloader:
+    def __init__(
+        self,
+        library: Library,
+        guard: UrlGuard,
+        *,
+        max_bytes: int,
+        ffmpeg: str | None = None,
+        timeout: float = 120.0,
+        connect_timeout: float = 10.0,
+        max_redirects: int = 5,
+        http_resolver: AbstractResolver | None = None,
+    ) -> None:
+        self.library = library
+        self.guard = guard
+        self.max_bytes = max_bytes
+        self.ffmpeg = ffmpeg
+        self.timeout = timeout
+        self.connect_timeout = connect_timeout
+        self.max_redirects = max_redirects
+        self._http_resolver = http_resolver
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def limit_text(self) -> str:
+        return f"{self.max_bytes // MB} MB" if self.max_bytes >= MB else size_text(self.max_bytes)
+
+    def too_large(self, size: int) -> DownloadError:
+        return DownloadError(f"That file is too large ({size_text(size)}); the limit is {self.limit_text}.")
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            resolver = self._http_resolver or GuardedResolver(self.guard)
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(resolver=resolver))
+        return self._session
+
+    async def fetch(self, url: str) -> Downloaded:
+        """Download `url` into a part file and check it; raises `MediaError` with the reason."""
+        text = url.strip()
+        if text.startswith("<") and text.endswith(">"):
+            text = text[1:-1].strip()  # Discord's <link> form
+        checked = await self.guard.check(text)
+        timeout = aiohttp.ClientTimeout(total=self.timeout, sock_connect=self.connect_timeout)
+        try:
+            async with asyncio.timeout(self.timeout):
+                for _ in range(self.max_redirects + 1):
+                    async with self._http().get(
+                        checked.url.url, allow_redirects=False, timeout=timeout
+                    ) as response:
+                        location = response.headers.get("Location")
+                        if response.status in REDIRECT_STATUSES and location:
+                            checked = await self.guard.check(urljoin(checked.url.url, location))
+                            continue
+                        return await self._receive(response, checked.url.url)
+        except TimeoutError:
+            raise ResolveTimeoutError(f"{checked.url.host} took too long to send the file.") from None
+        except aiohttp.ClientError as exc:
+            raise UnreachableError(f"Couldn't download from {checked.url.host}.", detail=repr(exc)) from None
+        raise DownloadError("That link redirects too many times.")
+
+    async def _receive(self, response: aiohttp.ClientResponse, url: str) -> Downloaded:
+        if not 200 <= response.status < 300:
+            raise DownloadError(f"The server returned {response.status}.")
+        content_type = response.headers.get("Content-Type", "")
+        disposition = response.content_disposition.filename if response.content_disposition else None
+        name = automatic_name(disposition, url, content_type)
+        check_content_type(content_type, name)
+        if response.content_length is not None and response.content_length > self.max_bytes:
+            raise self.too_large(response.content_length)
+        part = self.library.part_file()
+        try:
+            size = 0
+            with part.open("wb") as out:
+                async for chunk in response.content.iter_chunked(CHUNK):
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        raise self.too_large(size)
+                    # A 64 KB write to a local disk returns in microseconds; a thread hop per chunk would
+                    # cost more than it saves.
+                    out.write(chunk)
+            return await self._checked(part, name)
+        except BaseException:
+            _discard(part)
+            raise
+
+    async def store_bytes(self, data: bytes, filename: str, content_type: str | None) -> Downloaded:
+        """An attachment's bytes (already read, size already checked) into a checked part file."""
+        name = filename if audio_extension(filename) else automatic_name(None, filename, content_type)
+        if len(data) > self.max_bytes:
+            raise self.too_large(len(data))
+        part = self.library.part_file()
+        try:
+            await asyncio.to_thread(part.write_bytes, data)
+            return await self._checked(part, name)
+        except BaseException:
+            _discard(part)
+            raise
+
+    async def _checked(self, part: Path, name: str) -> Downloaded:
+        try:
+            codec, duration = await probe_codec(
+                part, executable=self.ffmpeg, library_root=self.library.root, timeout=30.0
+            )
+        except MediaError as exc:
+            raise DownloadError(
+                "FFmpeg found no audio it can play in that file (it may be damaged or not audio at all).",
+                detail=exc.detail,
+            ) from None
+        if codec is None:
+            raise DownloadError("FFmpeg found no audio it can play in that file.")
+        if audio_extension(name) is None:
+            stem = split_name(name)[0]
+            name = f"{stem}.{CODEC_EXTENSIONS.get(codec, DEFAULT_EXTENSION)}"
+        return Downloaded(part, name, codec, duration)
+
+
+def _discard(part: Path) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(part)
