@@ -69,7 +69,7 @@ async def command_world(database: Path, *, rooms: int = 1, **overrides: Any) -> 
             prefix_cleanup_seconds=30,
             reply_delete_seconds=30,
             stream_stall_seconds=3,
-            **overrides,
+            **{"audio_cache_dir": database.parent / "audio-cache", **overrides},  # not the repo's data/cache
         )
         settings = simcord_settings(base, sim.connection(app), database_url=f"sqlite+aiosqlite:///{database}")
         world = CommandWorld(sim, app, None, ManualClock(), built, settings=settings)  # type: ignore[arg-type]

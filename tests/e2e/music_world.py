@@ -84,6 +84,7 @@ async def music_world(database: Path, *, rooms: int = 1) -> AsyncIterator[MusicW
             prefix_cleanup_seconds=30,
             reply_delete_seconds=30,
             stream_stall_seconds=3,
+            audio_cache_dir=database.parent / "audio-cache",  # never the repository's data/cache
         )
         settings = simcord_settings(base, sim.connection(app), database_url=f"sqlite+aiosqlite:///{database}")
         clock = ManualClock()

@@ -23,8 +23,6 @@ from pytunes.music.model import (
     Refused,
     Result,
     Track,
-    parse_toggle,
-    parse_volume,
 )
 
 if TYPE_CHECKING:
@@ -241,48 +239,6 @@ class Music(commands.Cog):
             ),
         )
 
-    @hybrid_command(
-        aliases=["vol"], description="Show or set the volume: 1–100, or up to 500 with a trailing !"
-    )
-    @app_commands.describe(value="e.g. 50, or 150! for overdrive")
-    @same_voice_channel
-    async def volume(self, ctx: Ctx, *, value: str | None = None) -> None:
-        music = await self._music(ctx)
-        if value is None:
-            await self.bot.replies.send(
-                ctx, embed=make_embed("🔊  Volume", f"Volume is {music.player.volume} %.")
-            )
-            return
-        request = parse_volume(value)
-        if isinstance(request, Refused):
-            await self.bot.replies.send(ctx, embed=embeds.refused(request))
-            return
-        await self._answer(
-            ctx,
-            music,
-            lambda p: p.set_volume(request),
-            "🔊  Volume changed",
-            lambda r: f"Volume set to {r.after} %.",
-        )
-
-    @hybrid_command(aliases=["shh", "quiet"], description="Silent mode: no 'Now playing' messages")
-    @app_commands.describe(state="on or off (default: toggle)")
-    @same_voice_channel
-    async def silent(self, ctx: Ctx, state: str | None = None) -> None:
-        music = await self._music(ctx)
-        wanted = parse_toggle(state, music.player.silent)
-        if isinstance(wanted, Refused):
-            await self.bot.replies.send(ctx, embed=embeds.refused(wanted))
-            return
-        await self._answer(
-            ctx,
-            music,
-            lambda p: p.set_silent(wanted),
-            "🤫  Silent mode",
-            "On: no 'Now playing' messages." if wanted else "Off: 'Now playing' messages are back.",
-        )
-        await music.save_settings(silent=wanted)
-
     # ---------------------------------------------------------------------------------------- voice
 
     @hybrid_command(description="Bring the bot into your voice channel")
@@ -349,4 +305,7 @@ class Music(commands.Cog):
 
 
 async def setup(bot: PyTunes) -> None:
+    from pytunes.music.sound_cog import Sound
+
     await bot.add_cog(Music(bot, bot.music))
+    await bot.add_cog(Sound(bot, bot.music))

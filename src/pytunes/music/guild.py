@@ -23,6 +23,7 @@ import discord
 from pytunes.core.replies import NO_PINGS, fit_total
 from pytunes.music import embeds
 from pytunes.music.audio import AudioOutput, PlayingAudio
+from pytunes.music.loudness import GuildSound, RefreshGain
 from pytunes.music.media import MediaError
 from pytunes.music.media.ffmpeg import build_audio_source
 from pytunes.music.model import (
@@ -62,7 +63,7 @@ EARLY_END_TOLERANCE = 3.0
 
 @dataclass(eq=False)
 class Batch:
-    effects: tuple[Effect, ...]
+    effects: tuple[Effect | RefreshGain, ...]
     released: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -80,6 +81,13 @@ class GuildMusic:
         self._starting: dict[int, asyncio.Task[None]] = {}
         self._timers: dict[int, asyncio.Task[None]] = {}
         self._saving = asyncio.Lock()
+        self.sound = GuildSound(
+            service.normalizer,
+            service.tasks,
+            enabled=lambda: self.settings.normalize,
+            generation=lambda: self.player.generation,
+            enqueue=self._enqueue,
+        )
         self._executor = service.tasks.spawn(self._execute_forever(), name=f"music-{guild_id}")
 
     # ------------------------------------------------------------------------------------------ model access
@@ -96,6 +104,13 @@ class GuildMusic:
         self._batches.append(batch)
         self._wake.set()
         return result, batch
+
+    def _enqueue(self, effect: RefreshGain) -> None:
+        """Queue one of our own effects behind the model's (so a gain restart never races a volume one)."""
+        batch = Batch((effect,))
+        batch.released.set()
+        self._batches.append(batch)
+        self._wake.set()
 
     @staticmethod
     def release(batch: Batch | None) -> None:
@@ -137,8 +152,10 @@ class GuildMusic:
                     except Exception:
                         log.exception("music effect %s failed in guild %s", effect, self.guild_id)
 
-    async def _execute(self, effect: Effect) -> None:
+    async def _execute(self, effect: Effect | RefreshGain) -> None:
         match effect:
+            case RefreshGain(generation=generation):
+                await self._refresh_gain(generation)
             case Start(track=track, generation=generation, start_at=start_at):
                 task = self.service.tasks.spawn(
                     self._start(track, generation, start_at), name=f"start-{generation}"
@@ -195,6 +212,7 @@ class GuildMusic:
             failure = str(exc)  # `exc` is unbound after the except block; the lambda must not capture it
             self.act(lambda p: p.track_failed(generation, failure))
             return
+        playable = await self.sound.prepare(generation, playable)
         resolved = dataclasses.replace(
             track, duration=playable.duration or track.duration, is_live=playable.is_live
         )
@@ -211,7 +229,7 @@ class GuildMusic:
             resume_at if resume_at > 0 and not playable.is_live else self.service.sources.start_at(track)
         )
         try:
-            source = self._build(playable, start_at)
+            source = self._build(playable, start_at, generation)
         except (OSError, MediaError) as exc:
             failure = f"FFmpeg could not start: {exc}"
             self.act(lambda p: p.track_failed(generation, failure))
@@ -220,15 +238,16 @@ class GuildMusic:
         if self.player.generation != generation:
             source.cleanup()
             return
-        self.output.play(
+        audio = self.output.play(
             vc, source, generation=generation, start_offset=start_at, gain_percent=self.player.volume
         )
+        self.sound.playing(audio, fresh=True)
         self.act(lambda p: p.track_started(generation, resolved))
 
-    def _build(self, playable: Playable, start_at: float) -> discord.FFmpegOpusAudio:
+    def _build(self, playable: Playable, start_at: float, generation: int) -> discord.FFmpegOpusAudio:
         return build_audio_source(
             playable.input,
-            gain=self.player.volume / 100,
+            gain=self.sound.gain(self.player.volume, generation),
             start_at=start_at,
             acodec=playable.acodec,
             library_root=playable.root,
@@ -269,23 +288,37 @@ class GuildMusic:
         vc = self.voice_client
         if track is None or vc is None:
             return
-        source = self._build(await self.service.sources.open(track), audio.elapsed)
+        playable = self.sound.reopen(audio.generation) or await self.service.sources.open(track)
+        source = self._build(playable, audio.elapsed, audio.generation)
         if self.output.current is not audio:
             source.cleanup()  # something else happened meanwhile (skip, stop): that wins
             return
-        self.output.play(
+        restarted = self.output.play(
             vc,
             source,
             generation=audio.generation,
             start_offset=audio.elapsed,
             gain_percent=self.player.volume,
         )
+        self.sound.playing(restarted, fresh=False)
+
+    async def _refresh_gain(self, generation: int) -> None:
+        """Normalization of the playing track changed (measured, or switched): apply it where it is.
+        A paused track gets it when it resumes."""
+        audio = self.output.current
+        if audio is None or audio.generation != generation or self.player.paused:
+            return
+        if self.sound.stale(audio):
+            try:
+                await self._restart(audio)
+            except MediaError:
+                log.warning("could not apply the normalization gain", exc_info=True)
 
     async def _resume(self, generation: int) -> None:
         vc, audio = self.voice_client, self.output.current
         if vc is None or audio is None or audio.generation != generation:
             return
-        if audio.gain_percent != self.player.volume:
+        if audio.gain_percent != self.player.volume or self.sound.stale(audio):
             await self._restart(audio)
         else:
             vc.resume()
@@ -344,4 +377,5 @@ class GuildMusic:
         for task in tasks:
             if task is not None:
                 task.cancel()
+        self.sound.close()
         self.output.stop(self.voice_client)

@@ -14,6 +14,7 @@ from pytunes.core.replies import Replies
 from pytunes.core.tasks import TaskOwner
 from pytunes.music import embeds
 from pytunes.music.guild import GuildMusic
+from pytunes.music.loudness import Normalizer
 from pytunes.music.media.resolver import MediaResolver
 from pytunes.music.media.worker import MediaWorkers
 from pytunes.music.model import PlayerConfig, Track
@@ -45,10 +46,12 @@ class MusicService:
         alone_seconds: float,
         stall_seconds: float,
         set_presence: Callable[[str | None], None],
+        normalizer: Normalizer,
     ) -> None:
         self.bot = bot
         self.resolver = resolver
-        self.sources = Sources(resolver)
+        self.normalizer = normalizer
+        self.sources = Sources(resolver, cache=normalizer.cache)
         self.workers = workers
         self.store = store
         self.clock = clock
@@ -211,5 +214,6 @@ class MusicService:
         for vc in list(self.bot.voice_clients):
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(vc.disconnect(force=True), 5)
+        await self.normalizer.close()
         await self.resolver.aclose()
         self.workers.close()

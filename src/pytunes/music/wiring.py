@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pytunes.music.loudness import build_normalizer
 from pytunes.music.media import MediaConfig
 from pytunes.music.media.ffmpeg import prepare_ffmpeg
 from pytunes.music.media.resolver import MediaResolver
@@ -58,4 +59,5 @@ async def build_music(bot: PyTunes) -> MusicService:
         alone_seconds=settings.alone_leave_seconds,
         stall_seconds=settings.stream_stall_seconds,
         set_presence=bot.show_activity,
+        normalizer=await build_normalizer(settings, bot.database.engine, resolver.guard, ffmpeg),
     )

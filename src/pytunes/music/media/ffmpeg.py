@@ -100,16 +100,21 @@ class FFmpegPlan:
     bitrate: int = BITRATE_KBPS
 
 
-def header_block(headers: Mapping[str, str]) -> str:
-    """yt-dlp's request headers as one `-headers` value; anything that could inject a line is dropped."""
-    lines = []
+def clean_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """yt-dlp's request headers without those that could inject a line or that the client manages."""
+    kept = {}
     for name, value in headers.items():
         if not _HEADER_NAME.fullmatch(name) or name.lower() in _SKIPPED_HEADERS:
             continue
         if any(ch in value for ch in "\r\n\0") or len(value) > 4096:
             continue
-        lines.append(f"{name}: {value}\r\n")
-    return "".join(lines)
+        kept[name] = value
+    return kept
+
+
+def header_block(headers: Mapping[str, str]) -> str:
+    """yt-dlp's request headers as one `-headers` value; anything that could inject a line is dropped."""
+    return "".join(f"{name}: {value}\r\n" for name, value in clean_headers(headers).items())
 
 
 def is_opus(codec: str | None) -> bool:
