@@ -200,6 +200,7 @@ def _media_app(files: MediaFiles, server: MediaServer) -> web.Application:
     app.router.add_get("/api/youtube/v3/videos", api_videos)
     app.router.add_get("/quota/youtube/v3/search", api_quota)
     app.router.add_get("/broken/youtube/v3/search", api_broken)
+    add_library_routes(app, files, server)
     return app
 
 
@@ -337,3 +338,98 @@ class StubExtractor:
         if isinstance(self.outcome, MediaError):
             raise self.outcome
         return self.outcome
+
+
+# ------------------------------------------------------------------------------------------------------
+# Local library downloads and m3u/pls playlists: files that lie about themselves, and hostile playlists.
+
+BIG_BYTES = 2 * 1024 * 1024  # over a 1 MB download limit
+
+
+def playlist_m3u(server: MediaServer, host: str = "127.0.0.1") -> str:
+    """Two good entries among everything a playlist must never make the bot open."""
+    return "\n".join(
+        [
+            "#EXTM3U",
+            "#EXTINF:3,Tone six-sixty",
+            server.url("/media/tone660.mp3", host),
+            "file:///etc/passwd",
+            "/etc/passwd",
+            "../../etc/shadow",
+            "tone440.webm",
+            "C:\\Windows\\win.ini",
+            "smb://fileserver/share/song.mp3",
+            "ftp://127.0.0.1/song.mp3",
+            "http://169.254.169.254/latest/meta-data/",
+            "#EXTINF:3,Tone eight-eighty",
+            server.url("/media/tone880.m4a", host),
+            "",
+        ]
+    )
+
+
+def playlist_pls(server: MediaServer, host: str = "127.0.0.1") -> str:
+    return "\n".join(
+        [
+            "[playlist]",
+            f"File1={server.url('/media/tone440.webm', host)}",
+            "Title1=Tone four-forty",
+            "Length1=3",
+            "File2=file:///etc/passwd",
+            "File3=/home/bot/.env",
+            "NumberOfEntries=3",
+            "Version=2",
+        ]
+    )
+
+
+def add_library_routes(app: web.Application, files: MediaFiles, server: MediaServer) -> None:
+    async def big(request: web.Request) -> web.StreamResponse:
+        return web.Response(body=b"\xff" * BIG_BYTES, content_type="audio/mpeg")
+
+    async def big_unannounced(request: web.Request) -> web.StreamResponse:
+        # Chunked: no Content-Length, so only counting the bytes received catches it.
+        response = web.StreamResponse(headers={"Content-Type": "audio/mpeg"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        for _ in range(BIG_BYTES // 65536 + 1):
+            await response.write(b"\xff" * 65536)
+        await response.write_eof()
+        return response
+
+    async def disposition(request: web.Request) -> web.StreamResponse:
+        return web.Response(
+            body=files.mp3.read_bytes(),
+            headers={
+                "Content-Type": "application/octet-stream",
+                "Content-Disposition": "attachment; filename*=UTF-8''My%20Song%20%28live%29.mp3",
+            },
+        )
+
+    async def octet_no_extension(request: web.Request) -> web.StreamResponse:
+        return web.Response(body=b"\x00" * 1000, content_type="application/octet-stream")
+
+    async def m3u(request: web.Request) -> web.StreamResponse:
+        host = request.query.get("host", "127.0.0.1")
+        return web.Response(text=playlist_m3u(server, host), content_type="audio/x-mpegurl")
+
+    async def pls(request: web.Request) -> web.StreamResponse:
+        host = request.query.get("host", "127.0.0.1")
+        return web.Response(text=playlist_pls(server, host), content_type="audio/x-scpls")
+
+    async def disguised(request: web.Request) -> web.StreamResponse:
+        # A playlist behind a name that looks like a song: only its Content-Type gives it away.
+        return web.Response(text=playlist_m3u(server), content_type="audio/mpegurl")
+
+    async def local_only(request: web.Request) -> web.StreamResponse:
+        text = "#EXTM3U\nfile:///etc/passwd\n/etc/hostname\nsong.mp3\n"
+        return web.Response(text=text, content_type="audio/x-mpegurl")
+
+    app.router.add_get("/library/big.mp3", big)
+    app.router.add_get("/library/big-unannounced.mp3", big_unannounced)
+    app.router.add_get("/library/get", disposition)
+    app.router.add_get("/library/blob", octet_no_extension)
+    app.router.add_get("/lists/radio.m3u", m3u)
+    app.router.add_get("/lists/radio.pls", pls)
+    app.router.add_get("/lists/song.mp3", disguised)
+    app.router.add_get("/lists/local.m3u", local_only)

@@ -33,6 +33,7 @@ from pytunes.music.model import Added, Refused, Requester, SourceKind, Track, cl
 if TYPE_CHECKING:
     from pytunes.bot import PyTunes
     from pytunes.music.guild import GuildMusic
+    from pytunes.music.library.local import LocalMedia
     from pytunes.music.service import MusicService
 
 Ctx = commands.Context["PyTunes"]
@@ -85,6 +86,7 @@ class AddFlow:
     def __init__(self, bot: PyTunes, service: MusicService) -> None:
         self.bot = bot
         self.service = service
+        self.local: LocalMedia | None = None  # set by the cog's setup: attachments are kept on disk
 
     async def run(self, ctx: Ctx, query: str, mode: Mode) -> None:
         assert ctx.guild is not None
@@ -125,6 +127,63 @@ class AddFlow:
             playlist=resolution.title if collection else None,
             note=collection_note(resolution, self.service.resolver.config) if collection else None,
         )
+
+    async def start(
+        self, ctx: Ctx, query: str | None, attachment: discord.Attachment | None, mode: Mode
+    ) -> None:
+        """`play`/`playtop`/`playnow`: a link or search words, or else an attached audio file."""
+        query = (query or "").strip() or None
+        if attachment is not None and query is not None:
+            await self.bot.replies.error(
+                ctx, "Give me either a link or search words, or an audio file — not both at once."
+            )
+            return
+        if attachment is not None:
+            await self.run_attachment(ctx, attachment, mode)
+        elif query is not None:
+            await self.run(ctx, query, mode)
+        else:
+            where = "use the `file` option" if ctx.interaction else "attach one to your message"
+            await self.bot.replies.error(
+                ctx, f"Tell me what to play: a link, some search words, or an audio file ({where})."
+            )
+
+    async def run_attachment(self, ctx: Ctx, attachment: discord.Attachment, mode: Mode) -> None:
+        """Play an uploaded file: checked (size, type, FFmpeg can decode it) and kept on disk first,
+        because Discord's attachment links expire while a queue may wait for hours."""
+        channel = require_same_channel(ctx)
+        if self.local is None:
+            await self.bot.replies.error(ctx, "Playing attachments isn't available right now.")
+            return
+        if mode is not Mode.NOW:
+            await self.bot.replies.send(
+                ctx, embed=make_embed("⏳  Queuing…", f"Reading `{embeds.safe(attachment.filename)}`…")
+            )
+        try:
+            track = await self.local.attachment_track(attachment, Requester(ctx.author.id, ctx.author.name))
+        except MediaError as exc:
+            await self.bot.replies.send(ctx, embed=media_error_embed(exc))
+            return
+        await self.add(ctx, channel, [track], mode)
+
+    async def add(
+        self,
+        ctx: Ctx,
+        channel: discord.VoiceChannel | discord.StageChannel,
+        tracks: list[Track],
+        mode: Mode,
+    ) -> None:
+        """Join (only for something that may play), then push and confirm: files from disk use this."""
+        assert ctx.guild is not None
+        music = await self.service.guild(ctx.guild.id)
+        music.announce_to = ctx.channel
+        if any(music.player.gate(track) is None for track in tracks):
+            try:
+                await self.service.connect(channel)
+            except (TimeoutError, discord.ClientException, discord.HTTPException) as exc:
+                await self.bot.replies.error(ctx, f"Unable to join {channel.mention}: {exc or 'timed out'}.")
+                return
+        await self.push(ctx, music, tracks, mode)
 
     async def _tracks(self, ctx: Ctx, resolution: Resolution, requester: Requester) -> list[Track]:
         if resolution.kind is QueryKind.SEARCH:

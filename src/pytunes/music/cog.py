@@ -99,26 +99,34 @@ class Music(commands.Cog):
 
     # ---------------------------------------------------------------------------------------- adding
 
-    @hybrid_command(description="Play a song or playlist: a YouTube link, a web link or search words")
-    @app_commands.describe(query="A link or search words")
+    # `file` comes first only because a prefix command's `*, query` must be last; for prefix commands it
+    # is the message's attachment and consumes no words.
+    @hybrid_command(description="Play a song or playlist: a link, search words, or an attached audio file")
+    @app_commands.describe(query="A link or search words", file="An audio file to play")
     @same_voice_channel
     @defer_first
-    async def play(self, ctx: Ctx, *, query: str) -> None:
-        await self.adding.run(ctx, query, Mode.PLAY)
+    async def play(
+        self, ctx: Ctx, file: discord.Attachment | None = None, *, query: str | None = None
+    ) -> None:
+        await self.adding.start(ctx, query, file, Mode.PLAY)
 
     @hybrid_command(description="Like play, but puts the track at the front of the queue")
-    @app_commands.describe(query="A link or search words")
+    @app_commands.describe(query="A link or search words", file="An audio file to play")
     @same_voice_channel
     @defer_first
-    async def playtop(self, ctx: Ctx, *, query: str) -> None:
-        await self.adding.run(ctx, query, Mode.TOP)
+    async def playtop(
+        self, ctx: Ctx, file: discord.Attachment | None = None, *, query: str | None = None
+    ) -> None:
+        await self.adding.start(ctx, query, file, Mode.TOP)
 
     @hybrid_command(description="Play a track right now, replacing the current one")
-    @app_commands.describe(query="A link or search words")
+    @app_commands.describe(query="A link or search words", file="An audio file to play")
     @same_voice_channel
     @defer_first
-    async def playnow(self, ctx: Ctx, *, query: str) -> None:
-        await self.adding.run(ctx, query, Mode.NOW)
+    async def playnow(
+        self, ctx: Ctx, file: discord.Attachment | None = None, *, query: str | None = None
+    ) -> None:
+        await self.adding.start(ctx, query, file, Mode.NOW)
 
     @hybrid_command(description="Pick a recently played track to play again")
     @same_voice_channel
@@ -305,7 +313,13 @@ class Music(commands.Cog):
 
 
 async def setup(bot: PyTunes) -> None:
+    from pytunes.music.library.local import LocalMedia
+    from pytunes.music.local_cog import LocalLibrary
     from pytunes.music.sound_cog import Sound
 
-    await bot.add_cog(Music(bot, bot.music))
+    local = LocalMedia.for_bot(bot)  # one library for `local` and for attachments given to `play`
+    music = Music(bot, bot.music)
+    music.adding.local = local
+    await bot.add_cog(music)
     await bot.add_cog(Sound(bot, bot.music))
+    await bot.add_cog(LocalLibrary(bot, bot.music, local, music.adding))

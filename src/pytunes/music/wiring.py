@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from pytunes.music.loudness import build_normalizer
 from pytunes.music.media import MediaConfig
 from pytunes.music.media.ffmpeg import prepare_ffmpeg
+from pytunes.music.media.playlists import PlaylistPolicy, parse_hosts
 from pytunes.music.media.resolver import MediaResolver
 from pytunes.music.media.worker import MediaWorkers
 from pytunes.music.model import GateLimits, PlayerConfig
@@ -38,6 +39,7 @@ async def build_music(bot: PyTunes) -> MusicService:
     workers = MediaWorkers(workers=config.workers, call_timeout=config.extract_timeout)
     workers.start()  # warm up now, so the first `play` does not pay for importing yt-dlp
     resolver = MediaResolver(config, workers)
+    resolver.playlist_policy = PlaylistPolicy(parse_hosts(settings.trusted_playlist_hosts))
     gates = GateLimits(
         max_seconds=settings.max_track_minutes * 60, allow_livestreams=settings.allow_livestreams
     )

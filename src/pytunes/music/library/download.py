@@ -98,16 +98,16 @@ def name_from_url(url: str) -> str:
     return unquote(path.rstrip("/").rsplit("/", 1)[-1], errors="replace")
 
 
-def automatic_name(disposition: str | None, url: str, content_type: str | None) -> str:
+def automatic_name(disposition: str | None, url: str, content_type: str | None, *, fill: bool = True) -> str:
     """Spec §6: the Content-Disposition name if it has an audio extension, else the URL's last segment;
-    with the content type's extension (or mp3) when it has none."""
+    with the content type's extension (or mp3) when it has none, unless `fill` is off."""
     if disposition:
         # A header name is a name, not a path: only its last component counts.
         candidate = disposition.replace("\\", "/").rsplit("/", 1)[-1]
         if audio_extension(candidate) is not None:
             return candidate
     name = name_from_url(url) or "download"
-    if audio_extension(name) is None:
+    if fill and audio_extension(name) is None:
         name = f"{name}.{content_type_extension(content_type) or DEFAULT_EXTENSION}"
     return name
 
@@ -191,8 +191,10 @@ class Downloader:
             raise DownloadError(f"The server returned {response.status}.")
         content_type = response.headers.get("Content-Type", "")
         disposition = response.content_disposition.filename if response.content_disposition else None
+        # The type check sees the name as the server gave it: an untyped blob only passes with a real
+        # audio extension, not with the mp3 a nameless file would get.
+        check_content_type(content_type, automatic_name(disposition, url, None, fill=False))
         name = automatic_name(disposition, url, content_type)
-        check_content_type(content_type, name)
         if response.content_length is not None and response.content_length > self.max_bytes:
             raise self.too_large(response.content_length)
         part = self.library.part_file()

@@ -22,6 +22,7 @@ import configparser
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from ipaddress import ip_address
 from urllib.parse import unquote, urljoin, urlsplit
 
 import aiohttp
@@ -35,7 +36,7 @@ from pytunes.music.media.errors import (
 )
 from pytunes.music.media.fetch import REDIRECT_STATUSES
 from pytunes.music.media.results import MediaEntry, PlaylistResult, SourceKind
-from pytunes.music.media.safety import SafeUrl, UrlGuard
+from pytunes.music.media.safety import SafeUrl, UrlGuard, address_problem, name_problem
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ PLAYLIST_CONTENT_TYPES = frozenset(
     }
 )
 MAX_PLAYLIST_BYTES = 256 * 1024
+METADATA = address_problem(ip_address("169.254.169.254"))
 MAX_TITLE = 200
 
 UNTRUSTED_MESSAGE = (
@@ -148,9 +150,13 @@ def safe_entry(location: str, guard: UrlGuard) -> SafeUrl | None:
     if scheme not in ("http", "https") or not location[len(scheme) + 1 :].startswith("//"):
         return None
     try:
-        return guard.parse(location)
+        url = guard.parse(location)
     except UnsafeUrlError:
         return None
+    # Even where the operator allows private hosts, a list someone else wrote never reaches the cloud
+    # metadata service.
+    problem = address_problem(url.ip) if url.ip is not None else name_problem(url.host)
+    return None if problem == METADATA else url
 
 
 def parse_playlist(text: str, guard: UrlGuard, *, max_entries: int) -> tuple[list[MediaEntry], int, bool]:

@@ -45,6 +45,7 @@ from pytunes.music.media.errors import (
 from pytunes.music.media.extract import ExtractKind, ExtractRequest
 from pytunes.music.media.fetch import GuardedResolver, follow_redirects, pin_http
 from pytunes.music.media.ffmpeg import probe_codec
+from pytunes.music.media.playlists import PlaylistPolicy, read_playlist
 from pytunes.music.media.results import MediaEntry, PlaylistResult, ResolvedMedia, SourceKind
 from pytunes.music.media.safety import CheckedUrl, UrlGuard
 from pytunes.music.media.spotify import Clock, Sleep
@@ -153,6 +154,7 @@ class MediaResolver:
         self.config = config
         self._extractor = extractor
         self.guard = guard or UrlGuard(allow_private=config.allow_private_hosts)
+        self.playlist_policy = PlaylistPolicy()  # m3u/pls hosts the operator trusts (none by default)
         self._http_resolver = http_resolver
         self._session: aiohttp.ClientSession | None = None
         self.spotify = SpotifySource(config, self._http, clock=clock, sleep=sleep)
@@ -205,6 +207,24 @@ class MediaResolver:
         if parsed.kind is QueryKind.YOUTUBE_VIDEO:
             media = await self._single(parsed.text, SourceKind.YOUTUBE, YOUTUBE_VIDEO_EXTRACTORS)
         else:
+            # An m3u/pls file is read here (trusted hosts only), never handed to yt-dlp or FFmpeg.
+            listed = await read_playlist(
+                self._http(),
+                self.guard,
+                parsed.text,
+                self.playlist_policy,
+                max_entries=self.config.max_playlist_entries,
+                max_redirects=self.config.max_redirects,
+                timeout=self.config.http_timeout,
+            )
+            if listed is not None:
+                return Resolution(
+                    parsed.kind,
+                    listed.entries,
+                    title=listed.title,
+                    truncated=listed.truncated,
+                    requested_by=requester,
+                )
             # Direct media has no metadata beyond the file: fetch the stream now to probe its duration,
             # so the length gate applies before the track is queued.
             media = await self.fetch_stream(parsed.text)
