@@ -27,9 +27,9 @@ QUIET_AMPLITUDE = 0.05  # a 440 Hz sine at about -26 LUFS: +6 dB with the defaul
 
 @pytest.fixture(scope="module")
 def quiet_tones(media_files: MediaFiles) -> list[str]:
-    """Two 20 s quiet Opus tones next to the session's media files (served by the media server)."""
+    """Three 20 s quiet Opus tones next to the session's media files (served by the media server)."""
     names = []
-    for name, frequency in (("quiet440.webm", 440), ("quiet660.webm", 660)):
+    for name, frequency in (("quiet440.webm", 440), ("quiet660.webm", 660), ("quiet880.webm", 880)):
         source = f"{QUIET_AMPLITUDE}*sin(2*PI*{frequency}*t)"
         subprocess.run(
             [
@@ -217,3 +217,38 @@ async def test_normalize_off_brings_back_the_plain_volume(
     await eventually(lambda: "copy" in ffmpeg_args(mw, room), "passthrough again")
     plain = await level(mw, room, since=time.monotonic())
     assert db(louder / plain) == pytest.approx(6.0, abs=1.0)
+
+
+async def test_a_replayed_stream_is_cached_and_a_cached_file_is_measured_right_away(
+    mw: CommandWorld, media_server: MediaServer
+) -> None:
+    room = mw.room
+    normalizer = mw.bot.music.normalizer
+    assert normalizer.cache is not None
+    url = media_server.url("/media/quiet880.webm")
+    content_id = url_content_id(url)
+    await room.alice.join_voice(room.voice)
+    await say(mw, room, "!volume 100", "🔊  Volume changed")
+    await say(mw, room, "!normalize off", "🎚️  Normalization off")
+    since = time.monotonic()
+    await say(mw, room, f"!play {url}", "🎵  Now playing")
+    plain = await level(mw, room, since=since)
+    await say(mw, room, "!stop", "⏹️  Playback stopped")
+    assert normalizer.cache.get(content_id) is None, "played once: not cached"
+
+    await say(mw, room, f"!play {url}", "🎵  Now playing")
+    await eventually(lambda: normalizer.cache.get(content_id) is not None, "a copy of the replayed stream")
+    assert await normalizer.store.get(content_id) is None, "normalize is off: nothing measured"
+    await say(mw, room, "!stop", "⏹️  Playback stopped")
+
+    # Third play, normalize on: the cached file plays at once, is measured right away, then evened out.
+    await say(mw, room, "!normalize on", "🎚️  Normalization on")
+    await say(mw, room, f"!play {url}", "🎵  Now playing")
+    args = ffmpeg_args(mw, room)
+    assert args[args.index("-i") + 1].startswith("file:")
+    await eventually(
+        lambda: any(a.startswith("volume=") for a in ffmpeg_args(mw, room)), "the gain once measured"
+    )
+    louder = await level(mw, room, since=time.monotonic())
+    assert db(louder / plain) == pytest.approx(6.0, abs=1.0)
+    assert await normalizer.store.get(content_id) is not None

@@ -92,6 +92,7 @@ class Normalizer:
         self._known: _Bounded[Loudness] = _Bounded()
         self._plays: _Bounded[int] = _Bounded()  # starts in this process
         self._failed: _Bounded[bool] = _Bounded()  # FFmpeg could not measure: not retried until restart
+        self._file_ids: _Bounded[str] = _Bounded()  # (path, size, mtime) -> content id
         self._measuring: dict[str, asyncio.Task[Loudness | None]] = {}
 
     def gain(self, loudness: Loudness | None) -> float:
@@ -132,6 +133,19 @@ class Normalizer:
         await self.store.put(content_id, loudness)
         log.debug("%s: %s LUFS", content_id, loudness.lufs)
         return loudness
+
+    async def file_id(self, path: Path) -> str | None:
+        """The content id of a file (hashed once per path, size and modification time)."""
+        try:
+            stat = await asyncio.to_thread(path.stat)
+            key = f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}"
+            known = self._file_ids.get(key)
+            if known is None:
+                known = await asyncio.to_thread(file_content_id, path)
+                self._file_ids.remember(key, known)
+            return known
+        except OSError:
+            return None
 
     def played(self, content_id: str) -> int:
         """Count a start of `content_id`; returns how often it started in this process."""
@@ -208,12 +222,13 @@ class GuildSound:
 
     async def prepare(self, generation: int, playable: Playable) -> Playable:
         """Before `generation` starts playing `playable`: look its loudness up (returns it with its id)."""
-        if playable.content_id is None and isinstance(playable.input, Path) and self._enabled():
-            try:
-                content_id = await asyncio.to_thread(file_content_id, playable.input)
-            except OSError:
-                content_id = None
-            playable = dataclasses.replace(playable, content_id=content_id)
+        if not self._enabled():
+            # Nothing to look up now; switching normalize on mid-track looks it up then.
+            if generation == self._generation():
+                self._set_current(_Current(generation, playable, None))
+            return playable
+        if playable.content_id is None and isinstance(playable.input, Path):
+            playable = dataclasses.replace(playable, content_id=await self.normalizer.file_id(playable.input))
         loudness = None
         if playable.content_id is not None:
             try:
@@ -289,9 +304,15 @@ class GuildSound:
         playable = current.playable
         try:
             if playable.content_id is None and isinstance(playable.input, Path):
-                content_id = await asyncio.to_thread(file_content_id, playable.input)
+                content_id = await self.normalizer.file_id(playable.input)
                 playable = dataclasses.replace(playable, content_id=content_id)
                 current = self._replace_current(current, playable)
+            known = None
+            if measure and playable.content_id is not None:
+                known = await self.normalizer.known(playable.content_id)  # measured before?
+            if known is not None:
+                self._measured(current, known)
+                return
             if not playable.is_file:
                 copy = await self.normalizer.cache_copy(playable)
                 if copy is None:
@@ -303,12 +324,16 @@ class GuildSound:
                 return
             assert isinstance(playable.input, Path)
             loudness = await self.normalizer.measure(playable.content_id, playable.input, playable.root)
-        except (MediaError, OSError) as exc:
-            log.info("background work for %s failed: %s", playable.content_id, exc)
+        except Exception as exc:  # a failed download or measurement only means no gain for this track
+            log.warning("caching or measuring %s failed: %r", playable.content_id, exc)
             return
+        if loudness is not None:
+            self._measured(current, loudness)
+
+    def _measured(self, current: _Current, loudness: Loudness) -> None:
         latest = self._current
-        if loudness is None or latest is None or latest.generation != current.generation:
-            return  # failed, or another track is playing by now
+        if latest is None or latest.generation != current.generation:
+            return  # another track is playing by now
         latest.loudness = loudness
         if self._enabled():
             self._enqueue(RefreshGain(current.generation))
