@@ -277,6 +277,14 @@ async def test_a_graceful_restart_in_process_resumes_and_an_empty_channel_is_not
         assert [t.title for t in music.player.queue] == ["tone660"]
         assert len(site.titled("🎵  Now playing")) == 1
 
+        # A new gateway session (READY again) is no new start: nothing is restored or said again.
+        sessions = set(site.sim.gateway.sessions)
+        site.sim.invalidate_session(resumable=False)
+        await site.sim.wait_for(lambda: set(site.sim.gateway.sessions) - sessions, timeout=10)
+        await site.say("!volume", "🔊  Volume")  # the bot has handled the new READY by now
+        assert len(site.titled("🔄  Resumed after restart")) == 1
+        assert len(site.titled("🎵  Now playing")) == 1
+
     # Nobody left to listen: the bot stays away, says why once, and keeps the history.
     await site.alice.leave_voice(site.guild)
     async with running_bot(settings, clock=ManualClock(), guild_ready_timeout=0.05) as bot:
