@@ -18,6 +18,7 @@ from pytunes.core.checks import require_same_channel
 from pytunes.core.replies import Tone, make_embed
 from pytunes.core.views import Picker, PickOutcome
 from pytunes.music import embeds
+from pytunes.music.cog_support import guild_music
 from pytunes.music.media import MediaConfig, MediaEntry, MediaError
 from pytunes.music.media.errors import (
     NoResultsError,
@@ -89,10 +90,8 @@ class AddFlow:
         self.local: LocalMedia | None = None  # set by the cog's setup: attachments are kept on disk
 
     async def run(self, ctx: Ctx, query: str, mode: Mode) -> None:
-        assert ctx.guild is not None
         channel = require_same_channel(ctx)
-        music = await self.service.guild(ctx.guild.id)
-        music.announce_to = ctx.channel
+        music = await guild_music(self.service, ctx)
         resolver = self.service.resolver
         try:
             parsed = resolver.classify(query)
@@ -108,14 +107,8 @@ class AddFlow:
         tracks = await self._tracks(ctx, resolution, requester)
         if not tracks:
             return
-        # Join only for something that may play: tracks the gates refuse (a picked livestream) are refused
-        # by the push below, and the bot has no reason to come into the channel for them.
-        if any(music.player.gate(track) is None for track in tracks):
-            try:
-                await self.service.connect(channel)
-            except (TimeoutError, discord.ClientException, discord.HTTPException) as exc:
-                await self.bot.replies.error(ctx, f"Unable to join {channel.mention}: {exc or 'timed out'}.")
-                return
+        if not await self._join_if_playable(ctx, music, channel, tracks):
+            return
         collection = resolution.kind is QueryKind.YOUTUBE_PLAYLIST or (
             resolution.kind is QueryKind.SPOTIFY and resolution.title is not None
         )
@@ -174,16 +167,29 @@ class AddFlow:
         mode: Mode,
     ) -> None:
         """Join (only for something that may play), then push and confirm: files from disk use this."""
-        assert ctx.guild is not None
-        music = await self.service.guild(ctx.guild.id)
-        music.announce_to = ctx.channel
+        music = await guild_music(self.service, ctx)
+        if await self._join_if_playable(ctx, music, channel, tracks):
+            await self.push(ctx, music, tracks, mode)
+
+    async def _join_if_playable(
+        self,
+        ctx: Ctx,
+        music: GuildMusic,
+        channel: discord.VoiceChannel | discord.StageChannel,
+        tracks: list[Track],
+    ) -> bool:
+        """Join `channel` if any of `tracks` may play; False (the author told why) if joining failed.
+
+        Tracks the gates refuse (a picked livestream) are refused by the push that follows, and the bot
+        has no reason to come into the channel for them.
+        """
         if any(music.player.gate(track) is None for track in tracks):
             try:
                 await self.service.connect(channel)
             except (TimeoutError, discord.ClientException, discord.HTTPException) as exc:
                 await self.bot.replies.error(ctx, f"Unable to join {channel.mention}: {exc or 'timed out'}.")
-                return
-        await self.push(ctx, music, tracks, mode)
+                return False
+        return True
 
     async def _tracks(self, ctx: Ctx, resolution: Resolution, requester: Requester) -> list[Track]:
         if resolution.kind is QueryKind.SEARCH:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -16,14 +15,8 @@ from pytunes.core.replies import Tone, make_embed
 from pytunes.core.views import OnTimeout, Paginator, Picker, PickOutcome
 from pytunes.music import embeds
 from pytunes.music.adding import AddFlow, Mode
-from pytunes.music.model import (
-    QUEUE_PAGE_SIZE,
-    Added,
-    Player,
-    Refused,
-    Result,
-    Track,
-)
+from pytunes.music.cog_support import MusicCog
+from pytunes.music.model import QUEUE_PAGE_SIZE, Added, Refused, Track
 
 if TYPE_CHECKING:
     from pytunes.bot import PyTunes
@@ -54,10 +47,9 @@ class QueuePages:
         ]
 
 
-class Music(commands.Cog):
+class Music(MusicCog):
     def __init__(self, bot: PyTunes, service: MusicService) -> None:
-        self.bot = bot
-        self.service = service
+        super().__init__(bot, service)
         self.adding = AddFlow(bot, service)
 
     @commands.Cog.listener()
@@ -65,37 +57,6 @@ class Music(commands.Cog):
         self, member: discord.Member, before: discord.VoiceState, after: discord.VoiceState
     ) -> None:
         self.service.voice_changed(member, before, after)
-
-    async def cog_check(self, ctx: Ctx) -> bool:  # type: ignore[override]
-        if ctx.guild is None:
-            raise commands.NoPrivateMessage()
-        return True
-
-    async def _music(self, ctx: Ctx) -> GuildMusic:
-        assert ctx.guild is not None
-        music = await self.service.guild(ctx.guild.id)
-        music.announce_to = ctx.channel
-        return music
-
-    async def _answer(
-        self,
-        ctx: Ctx,
-        music: GuildMusic,
-        change: Callable[[Player], Result],
-        title: str,
-        text: str | Callable[[Any], str] | None = None,
-    ) -> Result:
-        """Apply a change, reply (refusal or confirmation), then let its effects run."""
-        result, batch = music.act(change, hold=True)
-        try:
-            if isinstance(result, Refused):
-                await self.bot.replies.send(ctx, embed=embeds.refused(result))
-            else:
-                body = text(result) if callable(text) else text
-                await self.bot.replies.send(ctx, embed=make_embed(title, body, tone=Tone.SUCCESS))
-        finally:
-            music.release(batch)
-        return result
 
     # ---------------------------------------------------------------------------------------- adding
 

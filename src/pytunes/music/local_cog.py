@@ -16,6 +16,7 @@ from pytunes.core.commands import Handler, defer_first, hybrid_group
 from pytunes.core.replies import Tone, make_embed
 from pytunes.core.views import ButtonSpec, Picker, PickOutcome, author_only, render_view, reply_with_pages
 from pytunes.music.adding import AddFlow, Mode
+from pytunes.music.cog_support import MusicCog
 from pytunes.music.embeds import safe
 from pytunes.music.library.download import Downloaded, chosen_name
 from pytunes.music.library.local import LocalMedia
@@ -82,10 +83,9 @@ def empty_library(prefix: str) -> discord.Embed:
     )
 
 
-class LocalLibrary(commands.Cog):
+class LocalLibrary(MusicCog):
     def __init__(self, bot: PyTunes, service: MusicService, local: LocalMedia, adding: AddFlow) -> None:
-        self.bot = bot
-        self.service = service
+        super().__init__(bot, service)
         self.media = local
         self.adding = adding
 
@@ -94,11 +94,6 @@ class LocalLibrary(commands.Cog):
 
     async def cog_unload(self) -> None:
         await self.media.aclose()
-
-    async def cog_check(self, ctx: Ctx) -> bool:  # type: ignore[override]
-        if ctx.guild is None:
-            raise commands.NoPrivateMessage()
-        return True
 
     async def _fail(self, ctx: Ctx, title: str, text: str, *, seconds: float = 30) -> None:
         await self.bot.replies.send(ctx, embed=make_embed(title, text, tone=Tone.ERROR), delete_after=seconds)

@@ -5,60 +5,17 @@ All three are saved per guild and survive restarts.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
-
 from discord import app_commands
-from discord.ext import commands
 
 from pytunes.core.checks import same_voice_channel
 from pytunes.core.commands import hybrid_command
 from pytunes.core.replies import Tone, make_embed
 from pytunes.music import embeds
-from pytunes.music.model import Player, Refused, Result, parse_toggle, parse_volume
-
-if TYPE_CHECKING:
-    from pytunes.bot import PyTunes
-    from pytunes.music.guild import GuildMusic
-    from pytunes.music.service import MusicService
-
-Ctx = commands.Context["PyTunes"]
+from pytunes.music.cog_support import Ctx, MusicCog
+from pytunes.music.model import Refused, parse_toggle, parse_volume
 
 
-class Sound(commands.Cog):
-    def __init__(self, bot: PyTunes, service: MusicService) -> None:
-        self.bot = bot
-        self.service = service
-
-    async def cog_check(self, ctx: Ctx) -> bool:  # type: ignore[override]
-        if ctx.guild is None:
-            raise commands.NoPrivateMessage()
-        return True
-
-    async def _music(self, ctx: Ctx) -> GuildMusic:
-        assert ctx.guild is not None
-        music = await self.service.guild(ctx.guild.id)
-        music.announce_to = ctx.channel
-        return music
-
-    async def _answer(
-        self,
-        ctx: Ctx,
-        music: GuildMusic,
-        change: Callable[[Player], Result],
-        title: str,
-        text: Callable[[Any], str],
-    ) -> None:
-        """Apply a change, reply (refusal or confirmation), then let its effects run (spec §14.4)."""
-        result, batch = music.act(change, hold=True)
-        try:
-            if isinstance(result, Refused):
-                await self.bot.replies.send(ctx, embed=embeds.refused(result))
-            else:
-                await self.bot.replies.send(ctx, embed=make_embed(title, text(result), tone=Tone.SUCCESS))
-        finally:
-            music.release(batch)
-
+class Sound(MusicCog):
     @hybrid_command(
         aliases=["vol"], description="Show or set the volume: 1–100, or up to 500 with a trailing !"
     )
