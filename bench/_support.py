@@ -23,7 +23,6 @@ import math
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -67,32 +66,6 @@ def show(value: Any, width: int, digits: int = 1) -> str:
 
 
 # --------------------------------------------------------------------------------------------- media
-
-
-def make_tone(target: Path, frequency: int, seconds: float, *codec: str) -> Path:
-    """A stereo 48 kHz sine made with FFmpeg's lavfi source (as tests/media/conftest.py does)."""
-    from pytunes.music.media.ffmpeg import ffmpeg_path
-
-    subprocess.run(
-        [
-            ffmpeg_path(),
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            f"sine=frequency={frequency}:sample_rate=48000:duration={seconds}",
-            "-ac",
-            "2",
-            *codec,
-            str(target),
-        ],
-        check=True,
-        timeout=300,
-    )
-    return target
 
 
 OPUS_WEBM = ("-c:a", "libopus", "-b:a", "128k")  # what YouTube serves most: Opus in WebM

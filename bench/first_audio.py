@@ -52,7 +52,6 @@ from _support import (
     background_load,
     bot_messages,
     build_rooms,
-    make_tone,
     ms,
     percentile,
     poll,
@@ -60,6 +59,7 @@ from _support import (
     snapshot_sources,
 )
 from simcord import Message, Simcord
+from simcord.tones import render_tone
 
 GOAL_MS = 400.0
 FILE = "tone.webm"
@@ -272,7 +272,7 @@ async def run(runner: Runner) -> None:
         tmp = Path(tmp_name)
         root = tmp / "media"
         root.mkdir()
-        make_tone(root / FILE, 440, 30, *OPUS_WEBM)
+        render_tone(root / FILE, 440, 30, *OPUS_WEBM, timeout=300)
         database, log = tmp / "bench.db", tmp / "bot.log"
         sources = snapshot_sources(tmp / "src")
         async with Simcord() as sim, MediaServer(root) as media:

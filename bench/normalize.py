@@ -28,41 +28,29 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from pytunes.music.media.ffmpeg import build_audio_source, ffmpeg_path
+from pytunes.music.media.ffmpeg import build_audio_source
 from pytunes.music.media.loudness import combined_gain, measure_command, measure_lufs
+from simcord.tones import render_lavfi
 
 TRACK_SECONDS = 300
 
 
 def make_track(target: Path, seconds: int) -> Path:
     """Pink noise under a 440 Hz tone, stereo 48 kHz, Opus in WebM (what YouTube serves most)."""
-    subprocess.run(
-        [
-            ffmpeg_path(),
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            f"anoisesrc=color=pink:amplitude=0.2:sample_rate=48000:duration={seconds}",
-            "-f",
-            "lavfi",
-            "-i",
-            f"sine=frequency=440:sample_rate=48000:duration={seconds}",
+    return render_lavfi(
+        target,
+        f"anoisesrc=color=pink:amplitude=0.2:sample_rate=48000:duration={seconds}",
+        f"sine=frequency=440:sample_rate=48000:duration={seconds}",
+        options=(
             "-filter_complex",
             "amix=inputs=2:duration=shortest,aformat=channel_layouts=stereo",
             "-c:a",
             "libopus",
             "-b:a",
             "128k",
-            str(target),
-        ],
-        check=True,
+        ),
         timeout=600,
     )
-    return target
 
 
 def child_cpu() -> float:

@@ -64,7 +64,6 @@ from _support import (
     bot_messages,
     build_rooms,
     busy_pct,
-    make_tone,
     ms,
     percentile,
     poll,
@@ -74,6 +73,7 @@ from _support import (
     spent,
 )
 from simcord import InteractionRecord, Message, Simcord
+from simcord.tones import render_tone
 from simcord.voice_udp import VoicePacket
 from simcord.world import WorldError
 
@@ -454,8 +454,12 @@ async def run(counts: list[int], spec: Windows) -> dict[str, Any]:
         root = tmp / "media"
         root.mkdir()
         await asyncio.gather(
-            asyncio.to_thread(make_tone, root / SOURCES["passthrough"], 440, TRACK_SECONDS, *OPUS_WEBM),
-            asyncio.to_thread(make_tone, root / SOURCES["re-encode"], 660, TRACK_SECONDS, *MP3),
+            asyncio.to_thread(
+                render_tone, root / SOURCES["passthrough"], 440, TRACK_SECONDS, *OPUS_WEBM, timeout=300
+            ),
+            asyncio.to_thread(
+                render_tone, root / SOURCES["re-encode"], 660, TRACK_SECONDS, *MP3, timeout=300
+            ),
         )
         async with Simcord() as sim, MediaServer(root) as media:
             sim.rest.bucket_limit = 100_000  # measure the bot, not the simulator's rate limits

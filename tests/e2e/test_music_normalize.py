@@ -6,16 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import math
-import subprocess
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from pytunes.music.media.ffmpeg import ffmpeg_path
 from pytunes.music.sources import url_content_id
 from simcord.audio import rms
+from simcord.tones import render_tone
 from tests.e2e.command_world import CommandWorld, command_world, reset_room, say
 from tests.e2e.music_world import Room
 from tests.media.conftest import MediaFiles, MediaServer
@@ -23,6 +22,7 @@ from tests.media.conftest import MediaFiles, MediaServer
 pytestmark = pytest.mark.slow
 
 QUIET_AMPLITUDE = 0.05  # a 440 Hz sine at about -26 LUFS: +6 dB with the default target (-14) and clamp
+QUIET_CODEC = ("-c:a", "libopus", "-b:a", "96k")
 
 
 @pytest.fixture(scope="module")
@@ -30,27 +30,7 @@ def quiet_tones(media_files: MediaFiles) -> list[str]:
     """Three 20 s quiet Opus tones next to the session's media files (served by the media server)."""
     names = []
     for name, frequency in (("quiet440.webm", 440), ("quiet660.webm", 660), ("quiet880.webm", 880)):
-        source = f"{QUIET_AMPLITUDE}*sin(2*PI*{frequency}*t)"
-        subprocess.run(
-            [
-                ffmpeg_path(),
-                "-hide_banner",
-                "-loglevel",
-                "error",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-                f"aevalsrc={source}|{source}:s=48000:d=20",
-                "-c:a",
-                "libopus",
-                "-b:a",
-                "96k",
-                str(media_files.root / name),
-            ],
-            check=True,
-            timeout=60,
-        )
+        render_tone(media_files.root / name, frequency, 20, *QUIET_CODEC, amplitude=QUIET_AMPLITUDE)
         names.append(name)
     return names
 

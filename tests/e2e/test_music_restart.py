@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import statistics
-import subprocess
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -21,11 +20,11 @@ import pytest
 
 from pytunes.config import Settings
 from pytunes.core.clock import ManualClock
-from pytunes.music.media.ffmpeg import ffmpeg_path
 from pytunes.runner import running_bot
 from pytunes.sandbox import simcord_settings
 from simcord import Channel, Guild, Message, Simcord, SimUser
 from simcord.audio import SAMPLE_RATE, pitch_track
+from simcord.tones import render_lavfi
 from simcord.world import Application
 from tests.e2e.process_bot import bot_process
 from tests.media.conftest import MediaFiles, MediaServer
@@ -45,28 +44,8 @@ def chirp(media_files: MediaFiles) -> str:
     target = media_files.root / "chirp.webm"
     if not target.exists():
         phase = f"{CHIRP_BASE}*t+{CHIRP_RATE / 2}*t*t"  # the integral of 300 + 20 t
-        subprocess.run(
-            [
-                ffmpeg_path(),
-                "-hide_banner",
-                "-loglevel",
-                "error",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-                f"aevalsrc=0.5*sin(2*PI*({phase})):s=48000:d={CHIRP_SECONDS}",
-                "-ac",
-                "2",
-                "-c:a",
-                "libopus",
-                "-b:a",
-                "96k",
-                str(target),
-            ],
-            check=True,
-            timeout=60,
-        )
+        source = f"aevalsrc=0.5*sin(2*PI*({phase})):s=48000:d={CHIRP_SECONDS}"
+        render_lavfi(target, source, options=("-ac", "2", "-c:a", "libopus", "-b:a", "96k"))
     return "/media/chirp.webm"
 
 

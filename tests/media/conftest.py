@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import socket
-import subprocess
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,10 +24,10 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from pytunes.music.media.config import MediaConfig
 from pytunes.music.media.errors import MediaError
 from pytunes.music.media.extract import ExtractRequest
-from pytunes.music.media.ffmpeg import ffmpeg_path
 from pytunes.music.media.resolver import MediaResolver
 from pytunes.music.media.results import PlaylistResult, ResolvedMedia
 from pytunes.music.media.worker import MediaWorkers
+from simcord.tones import render_tone
 
 PUBLIC_ADDRESS = "93.184.216.34"
 
@@ -44,28 +43,6 @@ class MediaFiles:
     corrupt: Path  # noise bytes named .mp3
 
 
-def _lavfi(target: Path, frequency: int, seconds: int, *codec: str) -> None:
-    subprocess.run(
-        [
-            ffmpeg_path(),
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            f"sine=frequency={frequency}:sample_rate=48000:duration={seconds}",
-            "-ac",
-            "2",
-            *codec,
-            str(target),
-        ],
-        check=True,
-        timeout=60,
-    )
-
-
 @pytest.fixture(scope="session")
 def media_files(tmp_path_factory: pytest.TempPathFactory) -> MediaFiles:
     root = tmp_path_factory.mktemp("media")
@@ -79,11 +56,11 @@ def media_files(tmp_path_factory: pytest.TempPathFactory) -> MediaFiles:
         corrupt=root / "corrupt.mp3",
     )
     opus = ("-c:a", "libopus", "-b:a", "64k")
-    _lavfi(files.webm, 440, 3, *opus)
-    _lavfi(files.opus, 440, 3, *opus)
-    _lavfi(files.mp3, 660, 3, "-c:a", "libmp3lame", "-b:a", "64k")
-    _lavfi(files.m4a, 880, 3, "-c:a", "aac", "-b:a", "64k", "-movflags", "+faststart")
-    _lavfi(files.long_webm, 440, 30, *opus)
+    render_tone(files.webm, 440, 3, *opus)
+    render_tone(files.opus, 440, 3, *opus)
+    render_tone(files.mp3, 660, 3, "-c:a", "libmp3lame", "-b:a", "64k")
+    render_tone(files.m4a, 880, 3, "-c:a", "aac", "-b:a", "64k", "-movflags", "+faststart")
+    render_tone(files.long_webm, 440, 30, *opus)
     files.corrupt.write_bytes(bytes(range(7, 251)) * 40)
     return files
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pytunes.music.media.errors import MediaError, UnsafeUrlError
-from pytunes.music.media.ffmpeg import MAX_GAIN, ffmpeg_path, plan_audio
+from pytunes.music.media.ffmpeg import MAX_GAIN, plan_audio
 from pytunes.music.media.loudness import (
     UNITY_DB,
     combined_gain,
@@ -21,42 +20,24 @@ from pytunes.music.media.loudness import (
     measure_lufs,
     parse_integrated,
 )
+from simcord.tones import render_tone
 from tests.media.conftest import MediaFiles
-
-
-def sine(target: Path, amplitude: float, seconds: int = 6, *codec: str) -> Path:
-    """A stereo 1 kHz sine with the given peak amplitude: its loudness is 20·log10(amplitude) LUFS."""
-    subprocess.run(
-        [
-            ffmpeg_path(),
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            f"aevalsrc={amplitude}*sin(2*PI*1000*t)|{amplitude}*sin(2*PI*1000*t):s=48000:d={seconds}",
-            *codec,
-            str(target),
-        ],
-        check=True,
-        timeout=60,
-    )
-    return target
 
 
 @pytest.mark.parametrize(("amplitude", "codec"), [(0.1, ()), (0.5, ("-c:a", "libopus", "-b:a", "128k"))])
 async def test_a_sine_measures_at_its_level(tmp_path: Path, amplitude: float, codec: tuple[str, ...]) -> None:
     suffix = ".webm" if codec else ".wav"
-    path = sine(tmp_path / f"sine{suffix}", amplitude, 6, *codec)
+    path = render_tone(tmp_path / f"sine{suffix}", 1000, 6, *codec, amplitude=amplitude)
     lufs = await measure_lufs(path, root=tmp_path)
     assert lufs is not None
     assert lufs == pytest.approx(20 * math.log10(amplitude), abs=0.5)
 
 
 async def test_silence_has_no_loudness(tmp_path: Path) -> None:
-    assert await measure_lufs(sine(tmp_path / "silence.wav", 0.0, 3), root=tmp_path) is None
+    assert (
+        await measure_lufs(render_tone(tmp_path / "silence.wav", 1000, 3, amplitude=0.0), root=tmp_path)
+        is None
+    )
 
 
 async def test_unreadable_and_escaping_files_are_refused(tmp_path: Path, media_files: MediaFiles) -> None:

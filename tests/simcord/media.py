@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import discord
 
 from simcord.audio import ffmpeg_executable
+from simcord.tones import render_lavfi
 
 CLIP_SECONDS = 3
 
@@ -22,10 +22,9 @@ class Clips:
 
 
 def make_tone(ffmpeg: str, path: Path, frequency: int, codec: str, bitrate: str) -> Path:
+    """A mono sine, `CLIP_SECONDS` long."""
     source = f"sine=frequency={frequency}:sample_rate=48000:duration={CLIP_SECONDS}"
-    command = [ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", source]
-    subprocess.run([*command, "-c:a", codec, "-b:a", bitrate, str(path)], check=True, timeout=60)
-    return path
+    return render_lavfi(path, source, options=("-c:a", codec, "-b:a", bitrate), ffmpeg=ffmpeg)
 
 
 def make_clips(directory: Path) -> Clips:
