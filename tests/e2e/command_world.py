@@ -80,6 +80,13 @@ async def command_world(database: Path, *, rooms: int = 1, **overrides: Any) -> 
             await world.stop_bot()
 
 
+@asynccontextmanager
+async def library_world(base: Path) -> AsyncIterator[CommandWorld]:
+    """A command world with its local library under `base` and a 1 MB limit on downloads and uploads."""
+    async with command_world(base / "music.db", library_dir=base / "library", max_download_mb=1) as world:
+        yield world
+
+
 async def reset_room(mw: CommandWorld, room: Room) -> None:
     """Bot out of voice, player empty, nobody in voice, every timer of the test run out."""
     bot_channel = mw.bot_channel(room)
@@ -94,10 +101,18 @@ async def reset_room(mw: CommandWorld, room: Room) -> None:
 
 
 async def say(
-    mw: MusicWorld, room: Room, text: str, answer: str, *, user: SimUser | None = None, timeout: float = 15
+    mw: MusicWorld,
+    room: Room,
+    text: str,
+    answer: str,
+    *,
+    user: SimUser | None = None,
+    files: list[tuple[str, bytes, str | None]] | None = None,
+    timeout: float = 15,
 ) -> Message:
-    """`user` (alice by default) types `text`; the bot's first answer titled `answer` after it."""
-    typed = await (user or room.alice).send(room.text, text)
+    """`user` (alice by default) types `text`, uploading `files` with it; the bot's first answer titled
+    `answer` after it."""
+    typed = await (user or room.alice).send(room.text, text, files=files)
     return await mw.sim.wait_for_message(room.text, titled(mw, answer), after=typed, timeout=timeout)
 
 

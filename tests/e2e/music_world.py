@@ -13,7 +13,10 @@ from pytunes.core.clock import ManualClock
 from pytunes.runner import running_bot
 from pytunes.sandbox import simcord_settings
 from simcord import Channel, Guild, Message, Simcord, SimUser
+from simcord.audio import dominant_frequency
 from simcord.world import Application
+
+TONES = [440, 660, 880]  # the pitches of the media fixtures' tones
 
 
 @dataclass
@@ -90,3 +93,12 @@ async def music_world(database: Path, *, rooms: int = 1) -> AsyncIterator[MusicW
         clock = ManualClock()
         async with running_bot(settings, clock=clock, guild_ready_timeout=0.05) as bot:
             yield MusicWorld(sim, app, bot, clock, built)
+
+
+async def heard(mw: MusicWorld, room: Room, seconds: float, *, since: float) -> float:
+    """Wait until `seconds` of audio arrived after `since`, and return the pitch of the last half second."""
+    await mw.sim.wait_for(
+        lambda: mw.sim.voice.audio_seconds(room.guild.id, since=since) >= seconds, timeout=20
+    )
+    pcm = await mw.sim.voice.pcm(room.guild.id, since=since)
+    return dominant_frequency(pcm[-24000:], candidates=TONES)

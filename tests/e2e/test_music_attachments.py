@@ -8,22 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from simcord.audio import dominant_frequency
-from tests.e2e.command_world import CommandWorld, command_world, reset_room, say, slash, titled
-from tests.e2e.music_world import Room
+from tests.e2e.command_world import CommandWorld, library_world, reset_room, say, slash, titled
+from tests.e2e.music_world import heard
 from tests.media.conftest import MediaFiles, MediaServer
 
 pytestmark = pytest.mark.slow
-
-TONES = [440, 660, 880]
 
 
 @pytest.fixture(scope="module")
 async def mw(
     tmp_path_factory: pytest.TempPathFactory, media_server: MediaServer
 ) -> AsyncIterator[CommandWorld]:
-    base = Path(tmp_path_factory.mktemp("attachments"))
-    async with command_world(base / "music.db", library_dir=base / "library", max_download_mb=1) as world:
+    async with library_world(Path(tmp_path_factory.mktemp("attachments"))) as world:
         yield world
 
 
@@ -38,14 +34,6 @@ def kept(mw: CommandWorld) -> list[str]:
     assert mw.settings is not None
     folder = Path(mw.settings.library_dir) / ".attachments"
     return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
-
-
-async def heard(mw: CommandWorld, room: Room, seconds: float, *, since: float) -> float:
-    await mw.sim.wait_for(
-        lambda: mw.sim.voice.audio_seconds(room.guild.id, since=since) >= seconds, timeout=20
-    )
-    pcm = await mw.sim.voice.pcm(room.guild.id, since=since)
-    return dominant_frequency(pcm[-24000:], candidates=TONES)
 
 
 async def test_play_an_attachment_by_prefix(mw: CommandWorld, media_files: MediaFiles) -> None:
@@ -94,15 +82,16 @@ async def test_bad_attachments_are_refused_and_change_nothing(
         (("broken.mp3", media_files.corrupt.read_bytes(), "audio/mpeg"), "FFmpeg found no audio"),
     ]
     for upload, reason in cases:
-        typed = await room.alice.send(room.text, "!play", files=[upload])
-        refused = await mw.sim.wait_for_message(
-            room.text, titled(mw, "🚫  Could not play that"), after=typed, timeout=10
-        )
+        refused = await say(mw, room, "!play", "🚫  Could not play that", files=[upload], timeout=10)
         assert reason in refused.text()
-    both = await room.alice.send(
-        room.text, "!play some words", files=[("a.mp3", media_files.mp3.read_bytes(), "audio/mpeg")]
+    conflict = await say(
+        mw,
+        room,
+        "!play some words",
+        "🚫  Error",
+        files=[("a.mp3", media_files.mp3.read_bytes(), "audio/mpeg")],
+        timeout=10,
     )
-    conflict = await mw.sim.wait_for_message(room.text, titled(mw, "🚫  Error"), after=both, timeout=10)
     assert "not both" in conflict.text()
     nothing = await say(mw, room, "!play", "🚫  Error")
     assert "attach one to your message" in nothing.text()

@@ -12,22 +12,18 @@ from pathlib import Path
 import pytest
 
 from simcord import InteractionRecord, Message
-from simcord.audio import dominant_frequency
-from tests.e2e.command_world import CommandWorld, command_world, labels, reset_room, say, slash, titled
-from tests.e2e.music_world import Room
+from tests.e2e.command_world import CommandWorld, labels, library_world, reset_room, say, slash, titled
+from tests.e2e.music_world import heard
 from tests.media.conftest import MediaFiles, MediaServer
 
 pytestmark = pytest.mark.slow
-
-TONES = [440, 660, 880]
 
 
 @pytest.fixture(scope="module")
 async def mw(
     tmp_path_factory: pytest.TempPathFactory, media_server: MediaServer
 ) -> AsyncIterator[CommandWorld]:
-    base = Path(tmp_path_factory.mktemp("library"))
-    async with command_world(base / "music.db", library_dir=base / "library", max_download_mb=1) as world:
+    async with library_world(Path(tmp_path_factory.mktemp("library"))) as world:
         yield world
 
 
@@ -64,14 +60,6 @@ async def settled(click: InteractionRecord) -> InteractionRecord:
 
 def components(message: Message) -> int:
     return sum(len(row.get("components", [])) for row in message.components)
-
-
-async def heard(mw: CommandWorld, room: Room, seconds: float, *, since: float) -> float:
-    await mw.sim.wait_for(
-        lambda: mw.sim.voice.audio_seconds(room.guild.id, since=since) >= seconds, timeout=20
-    )
-    pcm = await mw.sim.voice.pcm(room.guild.id, since=since)
-    return dominant_frequency(pcm[-24000:], candidates=TONES)
 
 
 # ------------------------------------------------------------------------------------------------ list
@@ -198,20 +186,13 @@ async def test_upload_by_prefix_and_slash(mw: CommandWorld, media_files: MediaFi
 
     missing = await say(mw, room, "!local upload", "🚫  Upload failed")
     assert "Attach an audio file to your message." in missing.text()
-    typed = await room.alice.send(
-        room.text, "!local upload", files=[("cat.png", b"\x89PNG....", "image/png")]
-    )
-    refused = await mw.sim.wait_for_message(
-        room.text, titled(mw, "🚫  Download failed"), after=typed, timeout=10
-    )
-    assert "doesn't look like an audio file" in refused.text()
-    typed = await room.alice.send(
-        room.text, "!local upload", files=[("fake.mp3", media_files.corrupt.read_bytes(), "audio/mpeg")]
-    )
-    refused = await mw.sim.wait_for_message(
-        room.text, titled(mw, "🚫  Download failed"), after=typed, timeout=10
-    )
-    assert "FFmpeg found no audio" in refused.text()
+    uploads = [
+        (("cat.png", b"\x89PNG....", "image/png"), "doesn't look like an audio file"),
+        (("fake.mp3", media_files.corrupt.read_bytes(), "audio/mpeg"), "FFmpeg found no audio"),
+    ]
+    for upload, reason in uploads:
+        refused = await say(mw, room, "!local upload", "🚫  Download failed", files=[upload], timeout=10)
+        assert reason in refused.text()
     assert names(library) == ["Morning Tone.mp3", "_CON.m4a"]
 
 

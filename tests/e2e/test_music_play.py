@@ -9,13 +9,11 @@ from pathlib import Path
 import pytest
 
 from simcord import Message
-from simcord.audio import dominant_frequency, pitch_track
-from tests.e2e.music_world import MusicWorld, Room, music_world
+from simcord.audio import pitch_track
+from tests.e2e.music_world import MusicWorld, Room, heard, music_world
 from tests.media.conftest import MediaServer
 
 pytestmark = pytest.mark.slow
-
-TONES = [440, 660, 880]
 
 
 @pytest.fixture(scope="module")
@@ -44,15 +42,6 @@ async def fresh_room(mw: MusicWorld) -> AsyncIterator[None]:
 async def say(mw: MusicWorld, room: Room, text: str, answer: str, *, timeout: float = 15) -> Message:
     typed = await room.alice.send(room.text, text)
     return await mw.sim.wait_for_message(room.text, mw.titled(answer), after=typed, timeout=timeout)
-
-
-async def heard(mw: MusicWorld, room: Room, seconds: float, *, since: float) -> float:
-    """Wait until `seconds` of audio arrived after `since`, and return the pitch of the last half second."""
-    await mw.sim.wait_for(
-        lambda: mw.sim.voice.audio_seconds(room.guild.id, since=since) >= seconds, timeout=20
-    )
-    pcm = await mw.sim.voice.pcm(room.guild.id, since=since)
-    return dominant_frequency(pcm[-24000:], candidates=TONES)
 
 
 async def test_play_into_an_empty_queue(mw: MusicWorld, media_server: MediaServer) -> None:

@@ -20,14 +20,20 @@ from tests.media.conftest import MediaServer, playlist_m3u
 TRUSTED = PlaylistPolicy(frozenset({"localhost"}))
 
 
+@pytest.fixture
+def trusted_resolver(resolver: MediaResolver) -> MediaResolver:
+    """The resolver with `localhost` a trusted playlist host (127.0.0.1 is not)."""
+    resolver.playlist_policy = TRUSTED
+    return resolver
+
+
 @pytest.mark.parametrize("path", ["/lists/radio.m3u", "/lists/radio.pls", "/lists/song.mp3"])
 async def test_playlists_from_untrusted_hosts_are_refused(
-    resolver: MediaResolver, media_server: MediaServer, path: str
+    trusted_resolver: MediaResolver, media_server: MediaServer, path: str
 ) -> None:
-    resolver.playlist_policy = TRUSTED  # localhost is trusted, 127.0.0.1 is not
     seen = len(media_server.requests)
     with pytest.raises(UnsupportedSourceError, match="only read from hosts the bot's operator trusts"):
-        await resolver.resolve(media_server.url(path))
+        await trusted_resolver.resolve(media_server.url(path))
     # Nothing the playlist lists was requested.
     assert all(p.startswith("/lists/") for p in media_server.paths()[seen:])
 
@@ -38,11 +44,12 @@ async def test_no_host_is_trusted_by_default(resolver: MediaResolver, media_serv
 
 
 async def test_a_trusted_m3u_queues_only_its_web_links(
-    resolver: MediaResolver, media_server: MediaServer
+    trusted_resolver: MediaResolver, media_server: MediaServer
 ) -> None:
-    resolver.playlist_policy = TRUSTED
     seen = len(media_server.requests)
-    resolution = await resolver.resolve(media_server.url("/lists/radio.m3u?host=localhost", "localhost"))
+    resolution = await trusted_resolver.resolve(
+        media_server.url("/lists/radio.m3u?host=localhost", "localhost")
+    )
     assert resolution.kind is QueryKind.URL
     assert [e.title for e in resolution.entries] == ["Tone six-sixty", "Tone eight-eighty"]
     assert [e.url for e in resolution.entries] == [
@@ -55,10 +62,11 @@ async def test_a_trusted_m3u_queues_only_its_web_links(
 
 
 async def test_a_trusted_pls_keeps_titles_and_lengths(
-    resolver: MediaResolver, media_server: MediaServer
+    trusted_resolver: MediaResolver, media_server: MediaServer
 ) -> None:
-    resolver.playlist_policy = TRUSTED
-    resolution = await resolver.resolve(media_server.url("/lists/radio.pls?host=localhost", "localhost"))
+    resolution = await trusted_resolver.resolve(
+        media_server.url("/lists/radio.pls?host=localhost", "localhost")
+    )
     assert len(resolution.entries) == 1
     entry = resolution.entries[0]
     assert (entry.title, entry.duration) == ("Tone four-forty", 3.0)
@@ -66,19 +74,19 @@ async def test_a_trusted_pls_keeps_titles_and_lengths(
 
 
 async def test_a_trusted_list_of_local_paths_plays_nothing(
-    resolver: MediaResolver, media_server: MediaServer
+    trusted_resolver: MediaResolver, media_server: MediaServer
 ) -> None:
-    resolver.playlist_policy = TRUSTED
     with pytest.raises(NoResultsError, match="never opened"):
-        await resolver.resolve(media_server.url("/lists/local.m3u", "localhost"))
+        await trusted_resolver.resolve(media_server.url("/lists/local.m3u", "localhost"))
 
 
 async def test_entries_are_checked_again_when_they_play(
-    resolver: MediaResolver, media_server: MediaServer
+    trusted_resolver: MediaResolver, media_server: MediaServer
 ) -> None:
-    resolver.playlist_policy = TRUSTED
-    resolution = await resolver.resolve(media_server.url("/lists/radio.m3u?host=localhost", "localhost"))
-    stream = await resolver.fetch_stream(resolution.entries[0].url)
+    resolution = await trusted_resolver.resolve(
+        media_server.url("/lists/radio.m3u?host=localhost", "localhost")
+    )
+    stream = await trusted_resolver.fetch_stream(resolution.entries[0].url)
     assert stream.acodec == "mp3"
 
 
