@@ -20,13 +20,15 @@ Choices, and why:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import math
+import os
 import re
 import shlex
 import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -194,6 +196,33 @@ def build_audio_source(
     )
 
 
+async def run_for_report(
+    command: Sequence[str], *, timeout: float, too_slow: str, niceness: int | None = None
+) -> tuple[int, str]:
+    """Run an FFmpeg `command` whose only output is its report on stderr: (exit code, report).
+
+    Raises `ResolveTimeoutError(too_slow)` when it takes longer than `timeout`, and never leaves the
+    process behind. `niceness` lowers its CPU priority where the system allows it.
+    """
+    process = await asyncio.create_subprocess_exec(
+        *command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    if niceness is not None:
+        with contextlib.suppress(OSError):  # already gone, or not allowed: it just runs at normal priority
+            os.setpriority(os.PRIO_PROCESS, process.pid, niceness)
+    try:
+        async with asyncio.timeout(timeout):
+            _, report = await process.communicate()
+    except TimeoutError:
+        raise ResolveTimeoutError(too_slow) from None
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode is not None
+    return process.returncode, report.decode(errors="replace")
+
+
 async def probe_codec(
     media: AudioInput,
     *,
@@ -208,25 +237,11 @@ async def probe_codec(
     """
     exe = executable or ffmpeg_path()
     plan = plan_audio(media, library_root=library_root, block_redirects=supports_max_redirects(exe))
-    process = await asyncio.create_subprocess_exec(
-        exe,
-        *plan.before_options,
-        "-i",
-        plan.source,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+    _, report = await run_for_report(
+        [exe, *plan.before_options, "-i", plan.source],
+        timeout=timeout,
+        too_slow="Reading that media took too long.",
     )
-    try:
-        async with asyncio.timeout(timeout):
-            _, report_bytes = await process.communicate()
-    except TimeoutError:
-        raise ResolveTimeoutError("Reading that media took too long.") from None
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    report = report_bytes.decode(errors="replace")
     codec = _PROBE_AUDIO.search(report)
     if codec is None:
         raise UnsupportedSourceError("That file has no audio the bot can read.", detail=report[-500:])

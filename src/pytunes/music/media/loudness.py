@@ -13,16 +13,19 @@ Opus source that needs no change keeps its stream copy (passthrough).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import math
-import os
 import re
-import subprocess
 from pathlib import Path
 
-from pytunes.music.media.errors import ResolveTimeoutError, UnsupportedSourceError
-from pytunes.music.media.ffmpeg import DEMUXERS, LOCAL_PROTOCOLS, MAX_GAIN, ffmpeg_path, plan_audio
+from pytunes.music.media.errors import UnsupportedSourceError
+from pytunes.music.media.ffmpeg import (
+    DEMUXERS,
+    LOCAL_PROTOCOLS,
+    MAX_GAIN,
+    ffmpeg_path,
+    plan_audio,
+    run_for_report,
+)
 
 # ebur128 reports -70 LUFS (its absolute gate) for silence: there is no loudness to even out.
 SILENCE_LUFS = -70.0
@@ -86,23 +89,13 @@ async def measure_lufs(
     Runs FFmpeg at a lower CPU priority, off the event loop. Raises `MediaError` when the file can't be
     read or the measurement takes longer than `timeout`.
     """
-    command = measure_command(path, executable=executable, root=root)
-    process = await asyncio.create_subprocess_exec(
-        *command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    returncode, report = await run_for_report(
+        measure_command(path, executable=executable, root=root),
+        timeout=timeout,
+        too_slow="Measuring the loudness took too long.",
+        niceness=MEASURE_NICENESS,
     )
-    with contextlib.suppress(OSError):  # already gone, or not allowed: it just runs at normal priority
-        os.setpriority(os.PRIO_PROCESS, process.pid, MEASURE_NICENESS)
-    try:
-        async with asyncio.timeout(timeout):
-            _, report_bytes = await process.communicate()
-    except TimeoutError:
-        raise ResolveTimeoutError("Measuring the loudness took too long.") from None
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    report = report_bytes.decode(errors="replace")
-    if process.returncode != 0:
+    if returncode != 0:
         raise UnsupportedSourceError("FFmpeg could not read that file.", detail=report[-500:])
     try:
         return parse_integrated(report)
