@@ -160,3 +160,16 @@ def test_detection_and_host_list() -> None:
     assert policy.trusts("radio.example.org")
     assert not policy.trusts("evilexample.org")
     assert not policy.trusts("example.org.evil.net")
+
+
+def test_pls_entry_numbers_may_be_zero_padded() -> None:
+    text = (
+        "[playlist]\nFile01=https://example.org/one.mp3\nTitle01=One\nLength1=61\n"
+        "File2=https://example.org/two.mp3\nTitle002=Two\nNumberOfEntries=2\n"
+    )
+    kept, dropped, truncated = parse_playlist(text, UrlGuard(), max_entries=10)
+    assert [(e.url, e.title, e.duration) for e in kept] == [
+        ("https://example.org/one.mp3", "One", 61.0),
+        ("https://example.org/two.mp3", "Two", None),
+    ]
+    assert (dropped, truncated) == (0, False)

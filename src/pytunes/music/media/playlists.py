@@ -132,15 +132,21 @@ def _pls_entries(text: str) -> Iterator[RawEntry]:
     section = next((s for s in parser.sections() if s.lower() == "playlist"), None)
     if section is None:
         raise UnsupportedSourceError("That pls playlist is malformed.")
-    items = parser[section]
-    numbers = sorted(int(key[4:]) for key in items if key.lower().startswith("file") and key[4:].isdigit())
-    for n in numbers:
-        length = items.get(f"length{n}", "")
+    # Keys by entry number as written: `File01` and `File1` are both entry 1 (the first one wins), and a
+    # `Title01` belongs to it whatever padding the writer used.
+    fields: dict[str, dict[int, str]] = {"file": {}, "title": {}, "length": {}}
+    for key, value in parser[section].items():
+        for name, numbered in fields.items():
+            digits = key[len(name) :]
+            if key.lower().startswith(name) and digits.isascii() and digits.isdigit():
+                numbered.setdefault(int(digits), value)
+    for n in sorted(fields["file"]):
+        length = fields["length"].get(n, "")
         try:
             duration: float | None = float(length) if length.strip() else None
         except ValueError:
             duration = None
-        yield RawEntry(items[f"file{n}"].strip(), items.get(f"title{n}") or None, duration)
+        yield RawEntry(fields["file"][n].strip(), fields["title"].get(n) or None, duration)
 
 
 def safe_entry(location: str, guard: UrlGuard) -> SafeUrl | None:
