@@ -30,6 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from types import TracebackType
+from typing import Protocol
 
 import aiohttp
 from aiohttp.abc import AbstractResolver
@@ -81,6 +82,17 @@ class Query:
     start_at: float = 0.0
 
 
+class Listing(Protocol):
+    """Entries read from one place: a YouTube playlist, an m3u/pls file, a Spotify link."""
+
+    @property
+    def entries(self) -> tuple[MediaEntry, ...]: ...
+    @property
+    def title(self) -> str | None: ...
+    @property
+    def truncated(self) -> bool: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Resolution:
     """What a `play` argument stands for. For SEARCH, `entries` are the candidates for the picker."""
@@ -92,6 +104,19 @@ class Resolution:
     truncated: bool = False  # the playlist had more than max_playlist_entries
     requested_by: str | None = None
     skipped: int = 0  # unplayable items of a Spotify collection that were left out
+
+    @classmethod
+    def of_listing(
+        cls, kind: QueryKind, listing: Listing, requested_by: str | None, *, skipped: int = 0
+    ) -> Resolution:
+        return cls(
+            kind,
+            listing.entries,
+            title=listing.title,
+            truncated=listing.truncated,
+            requested_by=requested_by,
+            skipped=skipped,
+        )
 
 
 def classify(query: str, *, max_url_length: int = 2048, max_search_length: int = 256) -> Query:
@@ -187,23 +212,9 @@ class MediaResolver:
             link = parse_spotify_link(parsed.text)
             assert link is not None
             spotify = await self.spotify.resolve(link)
-            return Resolution(
-                parsed.kind,
-                spotify.entries,
-                title=spotify.title,
-                truncated=spotify.truncated,
-                requested_by=requester,
-                skipped=spotify.skipped,
-            )
+            return Resolution.of_listing(parsed.kind, spotify, requester, skipped=spotify.skipped)
         if parsed.kind is QueryKind.YOUTUBE_PLAYLIST:
-            playlist = await self._playlist(parsed.text)
-            return Resolution(
-                parsed.kind,
-                playlist.entries,
-                title=playlist.title,
-                truncated=playlist.truncated,
-                requested_by=requester,
-            )
+            return Resolution.of_listing(parsed.kind, await self._playlist(parsed.text), requester)
         if parsed.kind is QueryKind.YOUTUBE_VIDEO:
             media = await self._single(parsed.text, SourceKind.YOUTUBE, YOUTUBE_VIDEO_EXTRACTORS)
         else:
@@ -218,13 +229,7 @@ class MediaResolver:
                 timeout=self.config.http_timeout,
             )
             if listed is not None:
-                return Resolution(
-                    parsed.kind,
-                    listed.entries,
-                    title=listed.title,
-                    truncated=listed.truncated,
-                    requested_by=requester,
-                )
+                return Resolution.of_listing(parsed.kind, listed, requester)
             # Direct media has no metadata beyond the file: fetch the stream now to probe its duration,
             # so the length gate applies before the track is queued.
             media = await self.fetch_stream(parsed.text)

@@ -1,10 +1,15 @@
-"""Plain, picklable results of media resolution (they cross the worker-process boundary)."""
+"""Plain, picklable results of media resolution (they cross the worker-process boundary), and the checks
+that read raw values from yt-dlp and the web APIs."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
+
+from pytunes.music.media.errors import ExtractionError
 
 
 class SourceKind(StrEnum):
@@ -79,3 +84,14 @@ def positive_duration(value: object) -> float | None:
         return None
     number = float(value)
     return number if 0 < number < float("inf") else None
+
+
+def api_object(body: str, *, unreadable: str) -> dict[str, Any]:
+    """A web API's JSON answer, which must be an object; `ExtractionError(unreadable)` otherwise."""
+    try:
+        data: Any = json.loads(body)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise ExtractionError(unreadable)
+    return data

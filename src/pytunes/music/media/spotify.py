@@ -14,7 +14,6 @@ an API answer: pages are requested by offset, `next` only says whether there is 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -30,6 +29,7 @@ from pytunes.music.media.errors import (
     ResolveTimeoutError,
     UnreachableError,
 )
+from pytunes.music.media.results import api_object
 from pytunes.music.media.spotify_links import SpotifyKind, SpotifyLink
 
 log = logging.getLogger(__name__)
@@ -303,13 +303,7 @@ def _answer(status: int, body: str) -> dict[str, Any]:
         )
     if status != 200:
         raise ExtractionError(f"Spotify answered with an error (HTTP {status}).", detail=body[:300])
-    try:
-        data: Any = json.loads(body)
-    except ValueError:
-        data = None
-    if not isinstance(data, dict):
-        raise ExtractionError("Spotify answered with something unreadable.")
-    return data
+    return api_object(body, unreadable="Spotify answered with something unreadable.")
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -8,7 +8,6 @@ configurable so tests can serve a fake API locally.
 from __future__ import annotations
 
 import html
-import json
 import re
 from typing import Any
 
@@ -21,7 +20,7 @@ from pytunes.music.media.errors import (
     ResolveTimeoutError,
     UnreachableError,
 )
-from pytunes.music.media.results import MediaEntry, SourceKind, positive_duration
+from pytunes.music.media.results import MediaEntry, SourceKind, api_object, positive_duration
 from pytunes.music.media.youtube import VIDEO_ID, watch_url
 
 _ISO_DURATION = re.compile(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?")
@@ -102,10 +101,4 @@ class YouTubeDataApi:
                     "for a new key."
                 )
             raise ExtractionError("YouTube search failed.", detail=f"HTTP {status}: {body[:300]}")
-        try:
-            data: Any = json.loads(body)
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
-            raise ExtractionError("YouTube search answered with something unreadable.")
-        return data
+        return api_object(body, unreadable="YouTube search answered with something unreadable.")
