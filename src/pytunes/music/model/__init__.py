@@ -4,7 +4,9 @@ Import from here; the submodules are an implementation detail:
 - `track`: `Track`, `SourceKind`, `Requester` and display helpers (durations, progress bar);
 - `rules`: the length/livestream gates, `parse_volume`, `parse_toggle`;
 - `outcomes`: what the player answers (results, refusals, effects);
-- `player`: `Player` itself;
+- `player`: `Player` itself, its commands and the playback events it takes;
+- `player_state`: what a player holds (`Phase`, `PlayerConfig`, `QueuePage`) and the steps its commands
+  are made of;
 - `snapshot`: what of a player survives a restart, and its JSON form.
 """
 
@@ -42,12 +44,12 @@ from pytunes.music.model.outcomes import (
     Stopped,
     VolumeChanged,
 )
-from pytunes.music.model.player import (
+from pytunes.music.model.player import Player
+from pytunes.music.model.player_state import (
     HISTORY_SIZE,
     QUEUE_PAGE_SIZE,
     IdleTimer,
     Phase,
-    Player,
     PlayerConfig,
     QueuePage,
 )
