@@ -32,19 +32,7 @@ from pytunes.music.model import (
     Track,
 )
 from pytunes.music.model.snapshot import decode, encode
-
-ALICE = Requester(user_id=1, name="alice")
-
-
-def song(name: str, *, duration: int | None = 200) -> Track:
-    return Track(
-        title=name,
-        source=SourceKind.YOUTUBE,
-        locator=f"https://www.youtube.com/watch?v={name}",
-        url=f"https://www.youtube.com/watch?v={name}",
-        duration=duration,
-        added_by=ALICE,
-    )
+from tests.unit.players import song
 
 
 def restored(player: Player, saved: Snapshot, position: float) -> Restored:
