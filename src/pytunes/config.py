@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     max_download_mb: int = Field(
         default=50, ge=1, le=2048, description="Largest file `local download`/upload/attachments accept"
     )
+    library_max_mb: int = Field(
+        default=2048, ge=1, description="Total size of the library folder; downloads stop when it is full"
+    )
 
     # Loudness normalization (static gain from a one-off EBU R128 measurement) and the audio cache.
     normalize_target_lufs: float = Field(default=-14.0, ge=-40, le=0)
