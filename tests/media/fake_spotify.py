@@ -45,6 +45,7 @@ class Fault:
     status: int
     headers: dict[str, str]
     times: int
+    reason: str = "injected"
 
 
 @dataclass(frozen=True)
@@ -118,10 +119,19 @@ class FakeSpotify:
         return playlist_id
 
     def fail(
-        self, prefix: str, status: int, *, times: int = 1, headers: dict[str, str] | None = None
+        self,
+        prefix: str,
+        status: int,
+        *,
+        times: int = 1,
+        headers: dict[str, str] | None = None,
+        reason: str = "injected",
     ) -> None:
-        """Answer the next `times` requests whose path starts with `prefix` with `status`."""
-        self.faults.append(Fault(prefix, status, headers or {}, times))
+        """Answer the next `times` requests whose path starts with `prefix` with `status`.
+
+        `reason` is the error's reason, as Google APIs give it ("quotaExceeded" for a used-up quota).
+        """
+        self.faults.append(Fault(prefix, status, headers or {}, times, reason))
 
     def expire_tokens(self) -> None:
         self.valid_tokens.clear()
@@ -146,7 +156,13 @@ class FakeSpotify:
         for fault in self.faults:
             if fault.times > 0 and path.startswith(fault.prefix):
                 fault.times -= 1
-                body = {"error": {"status": fault.status, "message": "injected"}}
+                body = {
+                    "error": {
+                        "status": fault.status,
+                        "message": "injected",
+                        "errors": [{"reason": fault.reason}],
+                    }
+                }
                 return web.json_response(body, status=fault.status, headers=fault.headers)
         return None
 
@@ -181,11 +197,11 @@ def _app(fake: FakeSpotify) -> web.Application:
         fake.requests.append(
             Request(request.method, request.path, dict(request.query), dict(request.headers))
         )
-        if request.path.startswith("/youtube/"):
-            return await handler(request)
         injected = fake._fault(request.path)
         if injected is not None:
             return injected
+        if request.path.startswith("/youtube/"):
+            return await handler(request)
         if request.path.startswith("/v1/"):
             token = request.headers.get("Authorization", "").removeprefix("Bearer ")
             if token not in fake.valid_tokens:

@@ -13,6 +13,7 @@ from pytunes.music.media.worker import MediaWorkers
 from pytunes.music.model import GateLimits, PlayerConfig
 from pytunes.music.service import MusicService
 from pytunes.music.session_store import SessionStore
+from pytunes.music.spotify_matches import SpotifyMatchStore
 from pytunes.music.store import MusicStore
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ async def build_music(bot: PyTunes) -> MusicService:
     workers.start()  # warm up now, so the first `play` does not pay for importing yt-dlp
     resolver = MediaResolver(config, workers)
     resolver.playlist_policy = PlaylistPolicy(parse_hosts(settings.trusted_playlist_hosts))
+    resolver.spotify.store = SpotifyMatchStore(bot.database.engine)
     gates = GateLimits(
         max_seconds=settings.max_track_minutes * 60, allow_livestreams=settings.allow_livestreams
     )

@@ -92,6 +92,16 @@ audio_loudness = Table(
     Column("measured_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
+# The YouTube video chosen to play a Spotify track. Matching costs about 101 units of the YouTube Data
+# API's daily 10,000, so a choice is made once and kept: restarts, replays and other guilds reuse it.
+spotify_match = Table(
+    "spotify_match",
+    metadata,
+    Column("track_id", String(64), primary_key=True),
+    Column("video_id", String(32), nullable=False),
+    Column("matched_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
 
 # ------------------------------------------------------------------------------------------ reputation
 # Per guild (spec §16 item 45). `reputation` is the log, one row per +rep/-rep; revoking marks a row

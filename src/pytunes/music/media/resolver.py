@@ -241,9 +241,9 @@ class MediaResolver:
             raise UnsupportedSourceError("That is a link, not search words.")
         return await self._search_youtube(parsed.text, limit)
 
-    async def _search_youtube(self, text: str, limit: int) -> list[MediaEntry]:
+    async def _search_youtube(self, text: str, limit: int, *, use_api: bool = True) -> list[MediaEntry]:
         limit = max(1, min(limit, MAX_SEARCH_RESULTS))
-        if self.config.youtube_api_key:
+        if use_api and self.config.youtube_api_key:
             api = YouTubeDataApi(
                 self._http(),
                 self.config.youtube_api_key,
@@ -308,7 +308,11 @@ class MediaResolver:
         if link is None or link.kind is not SpotifyKind.TRACK:
             raise UnsupportedSourceError("That is not a single track.")
         video_id = await self.spotify.youtube_id(
-            link.id, self._search_youtube, max_search_length=self.config.max_search_length
+            link.id,
+            self._search_youtube,
+            max_search_length=self.config.max_search_length,
+            # yt-dlp's search costs no API quota: a long Spotify playlist keeps playing once it is used up.
+            fallback=lambda text, limit: self._search_youtube(text, limit, use_api=False),
         )
         return await self._single(watch_url(video_id), SourceKind.YOUTUBE, YOUTUBE_VIDEO_EXTRACTORS)
 

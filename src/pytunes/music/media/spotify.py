@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 TOKEN_MARGIN = 60.0  # seconds before expiry at which a cached token is no longer used
 PAGE_SIZE = 50  # the most the album and playlist item endpoints return per page
 MAX_RATE_LIMIT_RETRIES = 2
+MAX_REPORTED_WAIT = 86400.0  # a longer Retry-After is named "later", not "in 1666666 minutes"
 # Artists' top tracks depend on a market, and a client-credentials token has no user country.
 TOP_TRACKS_MARKET = "US"
 
@@ -199,7 +201,7 @@ class SpotifyClient:
                 wait = retry_after if retry_after is not None else 1.0
                 if rate_limited > MAX_RATE_LIMIT_RETRIES or wait > self._max_retry_wait:
                     raise RateLimitedError(
-                        f"Spotify is rate-limiting the bot; try again in {_seconds(wait)}.",
+                        f"Spotify is rate-limiting the bot; try again {_later(wait)}.",
                         detail=f"Retry-After {retry_after}",
                     )
                 await self._sleep(wait)
@@ -307,13 +309,24 @@ def _answer(status: int, body: str) -> dict[str, Any]:
 
 
 def _retry_after(value: str | None) -> float | None:
+    """Seconds to wait; None when absent or unreadable (an HTTP date, say), inf for nonsense.
+
+    "inf", "1e400", "nan" or a negative number is no wait the bot can honour: inf makes it the "too long"
+    case, reported instead of slept on.
+    """
     try:
         seconds = float(value) if value is not None else None
     except ValueError:
         return None
-    return seconds if seconds is not None and seconds >= 0 else None
+    if seconds is None:
+        return None
+    return seconds if math.isfinite(seconds) and seconds >= 0 else math.inf
 
 
-def _seconds(value: float) -> str:
+def _later(value: float) -> str:
+    if not math.isfinite(value) or value > MAX_REPORTED_WAIT:
+        return "later"
     whole = max(1, round(value))
-    return f"{whole} seconds" if whole < 120 else f"{whole // 60} minutes"
+    if whole >= 120:
+        return f"in {whole // 60} minutes"
+    return f"in {whole} second{'s' if whole > 1 else ''}"

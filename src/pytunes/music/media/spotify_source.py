@@ -2,8 +2,13 @@
 
 Queuing costs Spotify API calls only: a 500-track playlist becomes 500 Spotify tracks without a single
 YouTube search. The search happens when a track is about to play (`youtube_id`), and its result is kept
-per Spotify track id, so replays and repeats don't search again. Track metadata read at queue time is
-kept too; after a restart it is read again from the API (one request).
+per Spotify track id, in memory and (with a `MatchStore`) in the database, so replays, repeats and
+restarts don't search again. Track metadata read at queue time is kept in memory; after a restart an
+unmatched track's metadata is read again from the API (one request).
+
+A search through the YouTube Data API costs about 101 of its 10,000 daily units, so a long playlist can
+use the quota up. Then matching carries on with the `fallback` search (yt-dlp, no quota) instead of
+failing every remaining track, and leaves the API alone for a while.
 """
 
 from __future__ import annotations
@@ -14,12 +19,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 import aiohttp
 
 from pytunes.music.media.config import MediaConfig
-from pytunes.music.media.errors import NoResultsError, NotConfiguredError
+from pytunes.music.media.errors import NoResultsError, NotConfiguredError, QuotaExceededError
 from pytunes.music.media.matching import Candidate, Wanted, best_match, search_text
 from pytunes.music.media.results import MediaEntry, SourceKind
 from pytunes.music.media.spotify import Clock, Sleep, SpotifyClient, SpotifyTrack
@@ -29,6 +34,9 @@ log = logging.getLogger(__name__)
 
 MATCH_CANDIDATES = 8  # one search.list call either way; more candidates, better odds
 CACHE_SIZE = 5000
+# After the Data API says its quota is used up, matching searches with the fallback for this long. The
+# quota comes back once a day; one refused request an hour finds out when without costing anything.
+QUOTA_PAUSE = 3600.0
 
 NOT_CONFIGURED = (
     "Spotify links aren't set up on this bot: its owner needs to set SPOTIFY_CLIENT_ID and "
@@ -38,6 +46,13 @@ NOT_CONFIGURED = (
 Search = Callable[[str, int], Awaitable[list[MediaEntry]]]
 K = TypeVar("K")
 V = TypeVar("V")
+
+
+class MatchStore(Protocol):
+    """Where matches outlive the process (the database); see `pytunes.music.spotify_matches`."""
+
+    async def get(self, track_id: str) -> str | None: ...
+    async def put(self, track_id: str, video_id: str) -> None: ...
 
 
 class Lru(Generic[K, V]):
@@ -88,7 +103,11 @@ class SpotifySource:
         *,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
+        store: MatchStore | None = None,
     ) -> None:
+        self.store = store
+        self._clock = clock
+        self._quota_out_until: float | None = None
         self._client: SpotifyClient | None = None
         if config.spotify_client_id and config.spotify_client_secret:
             self._client = SpotifyClient(
@@ -134,10 +153,16 @@ class SpotifySource:
         """The YouTube video id chosen for a Spotify track, if it was matched already."""
         return self._matches.get(track_id)
 
-    async def youtube_id(self, track_id: str, search: Search, *, max_search_length: int) -> str:
-        """The YouTube video that plays this Spotify track: searched by artist and title, then judged."""
-        cached = self._matches.get(track_id)
+    async def youtube_id(
+        self, track_id: str, search: Search, *, max_search_length: int, fallback: Search | None = None
+    ) -> str:
+        """The YouTube video that plays this Spotify track: searched by artist and title, then judged.
+
+        `fallback` searches without the Data API's quota; it is used while the quota is used up.
+        """
+        cached = self._matches.get(track_id) or await self._stored(track_id)
         if cached is not None:
+            self._matches.put(track_id, cached)
             return cached
         track = self._tracks.get(track_id)
         if track is None:
@@ -148,7 +173,7 @@ class SpotifySource:
             f"Couldn't find “{track.title}” by {track.artist_text or 'an unknown artist'} on YouTube."
         )
         try:
-            found = await search(search_text(wanted)[:max_search_length], MATCH_CANDIDATES)
+            found = await self._search(search_text(wanted)[:max_search_length], search, fallback)
         except NoResultsError:
             raise not_found from None
         index = best_match(
@@ -165,4 +190,36 @@ class SpotifySource:
             index + 1,
         )
         self._matches.put(track_id, chosen.id)
+        await self._keep(track_id, chosen.id)
         return chosen.id
+
+    async def _search(self, text: str, search: Search, fallback: Search | None) -> list[MediaEntry]:
+        if fallback is not None and self._quota_out_until is not None:
+            if self._clock() < self._quota_out_until:
+                return await fallback(text, MATCH_CANDIDATES)
+            self._quota_out_until = None
+        try:
+            return await search(text, MATCH_CANDIDATES)
+        except QuotaExceededError:
+            if fallback is None:
+                raise
+            log.warning("YouTube API quota used up; matching Spotify tracks through yt-dlp search for now")
+            self._quota_out_until = self._clock() + QUOTA_PAUSE
+            return await fallback(text, MATCH_CANDIDATES)
+
+    async def _stored(self, track_id: str) -> str | None:
+        if self.store is None:
+            return None
+        try:
+            return await self.store.get(track_id)
+        except Exception:  # the database is down: a search costs quota, but the track still plays
+            log.warning("couldn't read the stored match of spotify track %s", track_id, exc_info=True)
+            return None
+
+    async def _keep(self, track_id: str, video_id: str) -> None:
+        if self.store is None:
+            return
+        try:
+            await self.store.put(track_id, video_id)
+        except Exception:  # kept in memory anyway; only a restart would search again
+            log.warning("couldn't store the match of spotify track %s", track_id, exc_info=True)

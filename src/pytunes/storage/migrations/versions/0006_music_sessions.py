@@ -1,4 +1,4 @@
-"""Music that survives restarts (per-guild session state) and the loudness measurement cache.
+"""Music that survives restarts (per-guild session state), the loudness cache and Spotify matches.
 
 Revision ID: 0006
 Revises: 0005
@@ -33,8 +33,16 @@ def upgrade() -> None:
         sa.Column("measured_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
         sa.PrimaryKeyConstraint("content_id", name=op.f("pk_audio_loudness")),
     )
+    op.create_table(
+        "spotify_match",
+        sa.Column("track_id", sa.String(length=64), nullable=False),
+        sa.Column("video_id", sa.String(length=32), nullable=False),
+        sa.Column("matched_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        sa.PrimaryKeyConstraint("track_id", name=op.f("pk_spotify_match")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("spotify_match")
     op.drop_table("audio_loudness")
     op.drop_table("music_session")
