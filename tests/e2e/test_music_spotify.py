@@ -1,6 +1,6 @@
 """Spotify links as people use them, against a local fake of the Spotify Web API and of the YouTube Data
-API (no network): the confirmations, the queue, paging with the track limit, the API's failures, a bot
-without credentials, and which YouTube video a track is matched to when it plays.
+API (no network): the confirmations, the queue, paging with the track limit, the API's failures (a revoked
+token included), a bot without credentials, and which YouTube video a track is matched to when it plays.
 
 Playing the matched YouTube video needs the internet, so playback is reported and skipped, as in
 test_music_pickers; what is asserted is what the bot chose and said.
@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from pytunes.music.spotify_matches import SpotifyMatchStore
 from tests.e2e.command_world import CommandWorld, command_world, followup, reset_room, say, slash, titled
 from tests.media.conftest import MediaServer
 from tests.media.fake_spotify import CLIENT_ID, CLIENT_SECRET, FakeSpotify, fake_spotify, sid
@@ -76,6 +77,8 @@ async def test_a_track_link_is_queued_then_matched_to_the_studio_upload(
     assert [s.query["q"] for s in searches] == ["The Tides - Harbour Lights"]
     # Not the first hit (a live recording), not the karaoke one of the right length: the Topic upload.
     assert sw.bot.music.resolver.spotify.matched(SONG) == "aaaaaaaaaa4"
+    # Kept in the bot's database too, so a restart plays the same video without searching.
+    assert await SpotifyMatchStore(sw.bot.database.engine).get(SONG) == "aaaaaaaaaa4"
     assert len(fake_spotify.token_requests) <= 1
     await reset_room(sw, room)
 
@@ -138,6 +141,30 @@ async def test_api_failures_are_explained(sw: CommandWorld, fake_spotify: FakeSp
     missing = await say(sw, room, f"!play spotify:track:{sid('gone')}", "🔎  No results")
     assert "Spotify doesn't know that item" in missing.text()
     assert sw.bot_channel(room) is None, "nothing to play, so the bot stays out of voice"
+    await reset_room(sw, room)
+
+
+async def test_a_revoked_token_is_renewed_once_between_two_plays(
+    sw: CommandWorld, fake_spotify: FakeSpotify, media_server: MediaServer
+) -> None:
+    room = sw.room
+    await room.alice.join_voice(room.voice)
+    # Something paused is playing, so the Spotify tracks only queue: the requests asserted are the plays'.
+    await say(sw, room, f"!play {media_server.url('/media/long440.webm')}", "🎵  Now playing")
+    await say(sw, room, "!pause", "⏸️  Paused")
+    queuing = await say(sw, room, f"!play spotify:track:{SONG}", "⏳  Queuing…")
+    await sw.sim.wait_for_message(room.text, titled(sw, "🎵  Track added", "Harbour Lights"), after=queuing)
+    assert len(fake_spotify.token_requests) == 1
+
+    fake_spotify.expire_tokens()  # revoked by Spotify; the bot's cache still believes in it
+    queuing = await say(sw, room, f"!play https://open.spotify.com/track/{LIVE_FIRST}", "⏳  Queuing…")
+    added = await sw.sim.wait_for_message(room.text, titled(sw, "🎵  Track added"), after=queuing)
+    assert "Open Road" in added.text()
+    assert len(fake_spotify.token_requests) == 2, "exactly one new token"
+    tries = fake_spotify.seen(f"/v1/tracks/{LIVE_FIRST}")
+    assert [r.headers["Authorization"] for r in tries] == ["Bearer token-1", "Bearer token-2"]
+    assert [t.title for t in sw.music(room).player.queue] == ["Harbour Lights - 2011 Remaster", "Open Road"]
+    await say(sw, room, "!clear", "🧹  Queue cleared")
     await reset_room(sw, room)
 
 
