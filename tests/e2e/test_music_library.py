@@ -241,6 +241,35 @@ async def test_exact_match_wins_and_the_picker_pages(
     assert {c.value for c in await cog._complete(None, "song")} == {"song.mp3"}  # type: ignore[union-attr]
 
 
+async def test_same_titles_get_a_picker_and_long_names_autocomplete_to_a_token(
+    mw: CommandWorld, media_files: MediaFiles, library: Path
+) -> None:
+    room = mw.room
+    shutil.copy(media_files.mp3, library / "song.mp3")
+    shutil.copy(media_files.m4a, library / "song.m4a")
+    picker = await say(mw, room, "!local play song", "📁  Pick a track to play")
+    assert "`1.` song.m4a" in picker.text()
+    assert "`2.` song.mp3" in picker.text()
+    await settled(await room.alice.click(picker, "2"))
+    await mw.sim.wait_for_message(room.text, titled(mw, "🎵  Now playing", "song"), after=picker, timeout=15)
+    assert mw.music(room).player.current is not None
+    assert mw.music(room).player.current.locator == "song.mp3"
+    await say(mw, room, "!stop", "⏹️  Playback stopped")
+
+    long = "a very long title " * 7 + "end.mp3"  # 130 characters: too long for a choice's value
+    shutil.copy(media_files.m4a, library / long)
+    shutil.copy(media_files.mp3, library / f"{long[:96]}.mp3")  # the same first 96 characters
+    cog = mw.bot.get_cog("LocalLibrary")
+    choices = await cog._complete(None, "very long")  # type: ignore[union-attr]
+    assert all(len(c.name) <= 100 and len(c.value) <= 100 for c in choices)
+    token = next(c.value for c in choices if c.value.startswith("#"))
+    typed = await room.alice.send(room.text, f"!local play {token}")
+    playing = await mw.sim.wait_for_message(room.text, titled(mw, "🎵  Now playing"), after=typed, timeout=15)
+    assert "end" in playing.text(), "the token plays exactly the long-named file, no picker"
+    assert mw.music(room).player.current is not None
+    assert mw.music(room).player.current.locator == long
+
+
 async def test_picker_cancel_adds_nothing(mw: CommandWorld, media_files: MediaFiles, library: Path) -> None:
     room = mw.room
     for name in ("a tone.mp3", "b tone.mp3"):
@@ -267,8 +296,10 @@ async def test_rename_keeps_the_type_and_the_sidecars(
     assert names(library) == ["_Song Two.mp3", "_Song Two.mp3.lufs", "song remix.mp3"]
     taken = await say(mw, room, "!local rename remix _Song Two.flac", "✏️  Renamed")
     assert "song remix.mp3 → _Song Two (1).mp3" in plain(taken)
-    ambiguous = await say(mw, room, "!local rename Song x", "🔎  Multiple matches")
-    assert "Be more specific" in ambiguous.text()
+    ambiguous = await say(mw, room, "!local rename Song x", "✏️  Pick a track to rename")
+    assert labels(ambiguous) == [["1", "2", "❌ Cancel"]]
+    await settled(await room.alice.click(ambiguous, "❌ Cancel"))
+    await mw.sim.wait_for_message(room.text, titled(mw, "✖  Search cancelled"), after=ambiguous, timeout=10)
     missing = await say(mw, room, "!local rename nothing x", "🔎  No local match")
     assert "nothing" in missing.text()
     assert len(names(library)) == 3

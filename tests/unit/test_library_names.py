@@ -19,7 +19,7 @@ from pytunes.music.library.names import (
     sanitize,
     unique_name,
 )
-from pytunes.music.library.store import LibraryFile, match_files
+from pytunes.music.library.store import LibraryFile, Match, match_files
 
 HOSTILE = [
     "../../etc/passwd",
@@ -134,6 +134,49 @@ def test_exact_title_wins_over_substrings() -> None:
     assert not loose.exact
     assert len(loose.files) == 2
     assert len(match_files(files, "  ").files) == 3
+
+
+def test_every_exact_match_is_offered_and_the_file_name_beats_a_title() -> None:
+    files = [LibraryFile("song.flac"), LibraryFile("song.mp3"), LibraryFile("song.mp3.mp3")]
+    both = match_files(files, "Song")
+    assert both.exact
+    assert [f.name for f in both.files] == ["song.flac", "song.mp3"], "two files called “song”: a pick"
+    # "song.mp3" is one file's name and another's title; the name is the one meant.
+    assert match_files(files, "song.mp3").files == (LibraryFile("song.mp3"),)
+    assert match_files(files, "SONG.MP3").files == (LibraryFile("song.mp3"),)
+    assert match_files(files, "song.mp3.mp3").files == (LibraryFile("song.mp3.mp3"),)
+
+
+def test_a_long_name_is_offered_as_a_token_that_resolves_to_it() -> None:
+    long = LibraryFile("a" * 130 + ".mp3")
+    clipped_twin = LibraryFile("a" * 96 + ".mp3")  # 100 characters: still a value
+    files = [long, clipped_twin]
+    assert long.choice_value == long.token
+    assert len(long.token) == 9
+    assert long.token.startswith("#")
+    assert clipped_twin.choice_value == clipped_twin.name
+    assert match_files(files, long.token) == Match((long,), exact=True)
+    assert match_files(files, f" {long.token} ") == Match((long,), exact=True)
+
+
+audio_names = st.builds(
+    lambda stem, ext: f"{stem}.{ext}",
+    st.text(
+        st.characters(blacklist_categories=("Cs",), blacklist_characters="/\\\0"), min_size=1, max_size=140
+    ),
+    st.sampled_from(AUDIO_EXTENSIONS),
+)
+
+
+@settings(max_examples=200)
+@given(st.lists(audio_names, min_size=1, max_size=12, unique=True))
+def test_every_autocomplete_value_resolves_to_exactly_its_file(names: list[str]) -> None:
+    """Whatever the library holds (same titles, names that are other files' titles, names too long
+    for a choice), the value autocomplete sends for a file names that file and no other."""
+    files = [LibraryFile(name) for name in names]
+    for file in files:
+        assert len(file.choice_value) <= 100
+        assert match_files(files, file.choice_value) == Match((file,), exact=True)
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -21,9 +21,9 @@ from pytunes.music.embeds import safe
 from pytunes.music.library.download import Downloaded, chosen_name
 from pytunes.music.library.local import LocalMedia
 from pytunes.music.library.names import BadNameError
-from pytunes.music.library.store import LibraryFile, Match
+from pytunes.music.library.store import LibraryFile, LibraryFullError, Match
 from pytunes.music.media.errors import MediaError
-from pytunes.music.model import Requester
+from pytunes.music.model import Requester, SourceKind, Track
 
 if TYPE_CHECKING:
     from pytunes.bot import PyTunes
@@ -35,7 +35,7 @@ LIST_SECONDS = 60.0
 PICK_SECONDS = 120.0
 CONFIRM_SECONDS = 60.0
 AUTOCOMPLETE_MAX = 25
-SHOWN_MATCHES = 20
+CHOICE_NAME_MAX = 100  # Discord's limit for what a choice shows
 
 
 def subcommand(
@@ -140,10 +140,15 @@ class LocalLibrary(MusicCog):
     @same_voice_channel
     @defer_first
     async def local_download(self, ctx: Ctx, url: str, *, name: str | None = None) -> None:
-        await self.bot.replies.send(
-            ctx, embed=make_embed("⬇️  Downloading", f"<{url.strip().strip('<>')}>"), delete_after=15
-        )
-        await self._save(ctx, lambda: self.media.downloader.fetch(url), name)
+        async def fetch() -> Downloaded:
+            # Announced only once the download may start (not refused as one too many, or for a full
+            # library).
+            await self.bot.replies.send(
+                ctx, embed=make_embed("⬇️  Downloading", f"<{url.strip().strip('<>')}>"), delete_after=15
+            )
+            return await self.media.downloader.fetch(url)
+
+        await self._save(ctx, fetch, name)
 
     @subcommand(local, name="upload", description="Save an attached audio file, then play it")
     @app_commands.describe(file="The audio file", name="What to call it (optional)")
@@ -159,26 +164,36 @@ class LocalLibrary(MusicCog):
         await self._save(ctx, lambda: self.media.fetch_attachment(file), name)
 
     async def _save(self, ctx: Ctx, fetch: Callable[[], Awaitable[Downloaded]], custom: str | None) -> None:
-        """Fetch and check the file, keep it under its chosen name, confirm, then enqueue it."""
+        """Fetch and check the file, keep it under its chosen name, confirm, then enqueue it. Nothing
+        starts while the library is full or this person already has a download running."""
         channel = require_same_channel(ctx)
+        guild_id = ctx.guild.id if ctx.guild is not None else None
         try:
-            downloaded = await fetch()
+            with self.media.slots.hold(guild_id, ctx.author.id):
+                await self.media.library.check_room()
+                file = await self._fetch_and_keep(fetch, custom)
         except MediaError as exc:
             await self._fail(ctx, "🚫  Download failed", str(exc))
-            return
-        try:
-            file = await self.media.library.keep(downloaded.part, chosen_name(custom, downloaded.name))
-        except (OSError, BadNameError) as exc:
-            with contextlib.suppress(OSError):
-                downloaded.part.unlink()
-            reason = str(exc) if isinstance(exc, BadNameError) else "The file couldn't be saved."
-            await self._fail(ctx, "🚫  Download failed", reason)
             return
         await self.bot.replies.send(
             ctx,
             embed=make_embed("✅  Downloaded", f"Saved as **{safe(file.name)}**.", tone=Tone.SUCCESS),
         )
         await self._enqueue(ctx, channel, file)
+
+    async def _fetch_and_keep(
+        self, fetch: Callable[[], Awaitable[Downloaded]], custom: str | None
+    ) -> LibraryFile:
+        downloaded = await fetch()
+        try:
+            return await self.media.library.keep(downloaded.part, chosen_name(custom, downloaded.name))
+        except (OSError, BadNameError, LibraryFullError) as exc:
+            with contextlib.suppress(OSError):
+                downloaded.part.unlink()
+            if isinstance(exc, LibraryFullError):
+                raise
+            reason = str(exc) if isinstance(exc, BadNameError) else "The file couldn't be saved."
+            raise MediaError(reason, detail=repr(exc)) from None
 
     async def _enqueue(
         self, ctx: Ctx, channel: discord.VoiceChannel | discord.StageChannel, file: LibraryFile
@@ -193,6 +208,7 @@ class LocalLibrary(MusicCog):
     )
     @app_commands.describe(name="Part of the track's name")
     @same_voice_channel
+    @defer_first
     async def local_play(self, ctx: Ctx, *, name: str | None = None) -> None:
         channel = require_same_channel(ctx)
         found = await self.media.library.find(name or "")
@@ -201,11 +217,12 @@ class LocalLibrary(MusicCog):
             await self._enqueue(ctx, channel, file)
 
     async def _one(self, ctx: Ctx, found: Match, query: str, title: str) -> LibraryFile | None:
-        """The single file `found` stands for: exact or only match, else the author's pick."""
+        """The single file `found` stands for: the only match, else the author's pick (also among
+        several exact matches: "song" is both song.mp3 and song.flac)."""
         if not found.files:
             await self._no_match(ctx, query)
             return None
-        if found.exact or len(found.files) == 1:
+        if len(found.files) == 1:
             return found.files[0]
         return await self._pick(ctx, list(found.files), title)
 
@@ -257,40 +274,25 @@ class LocalLibrary(MusicCog):
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         files = (await self.media.library.find(current)).files[:AUTOCOMPLETE_MAX]
-        # The file name as the value makes the choice an exact match: picking "song" plays "song",
-        # never a picker with "song remix" in it (spec §16 #21).
-        return [
-            app_commands.Choice(name=f.title[:100], value=f.name if len(f.name) <= 100 else f.title[:100])
-            for f in files
-        ]
+        # The value always resolves to exactly the file shown: its name, or its token when the name is
+        # too long for a value, so picking "song" plays "song", never a picker with "song remix" in it
+        # (spec §16 #21). The full name is shown (clipped): "song.mp3" and "song.flac" look different.
+        return [app_commands.Choice(name=f.name[:CHOICE_NAME_MAX], value=f.choice_value) for f in files]
 
     # ------------------------------------------------------------------------------------------ rename
 
     @subcommand(local, name="rename", description="Rename a saved track")
     @app_commands.describe(old="The track to rename", new="Its new name")
     @same_voice_channel
+    @defer_first
     async def local_rename(self, ctx: Ctx, old: str, *, new: str) -> None:
         if not old.strip() or not new.strip():
             await self._fail(ctx, "🚫  Rename failed", "Give the track's current name and its new name.")
             return
         found = await self.media.library.find(old)
-        if not found.files:
-            await self._no_match(ctx, old)
+        file = await self._one(ctx, found, old, "✏️  Pick a track to rename")
+        if file is None or await self._refuse_in_use(ctx, file, "🚫  Rename failed"):
             return
-        if not found.exact and len(found.files) > 1:
-            listed = numbered(list(found.files[:SHOWN_MATCHES]))
-            more = len(found.files) - SHOWN_MATCHES
-            extra = f"\n…and {more} more." if more > 0 else ""
-            await self.bot.replies.send(
-                ctx,
-                embed=make_embed(
-                    "🔎  Multiple matches",
-                    f"Be more specific — these all matched:\n{listed}{extra}",
-                    tone=Tone.WARNING,
-                ),
-            )
-            return
-        file = found.files[0]
         try:
             renamed = await self.media.library.rename(file, new)
         except BadNameError as exc:
@@ -313,13 +315,17 @@ class LocalLibrary(MusicCog):
     @subcommand(local, name="remove", description="Delete a saved track (asks first)")
     @app_commands.describe(name="The track to delete")
     @same_voice_channel
+    @defer_first
     async def local_remove(self, ctx: Ctx, *, name: str = "") -> None:
         if not name.strip():
             await self._fail(ctx, "🚫  Remove failed", "Provide a name to remove.", seconds=15)
             return
         found = await self.media.library.find(name)
         file = await self._one(ctx, found, name, "🗑️  Pick a track to remove")
-        if file is None or not await self._confirm(ctx, file):
+        if file is None or await self._refuse_in_use(ctx, file, "🚫  Remove failed"):
+            return
+        # Asked again after the confirmation: the file may have been queued while it was open.
+        if not await self._confirm(ctx, file) or await self._refuse_in_use(ctx, file, "🚫  Remove failed"):
             return
         try:
             sidecars = await self.media.library.remove(file)
@@ -335,6 +341,26 @@ class LocalLibrary(MusicCog):
         )
 
     local_remove.autocomplete("name")(_complete)
+
+    async def _refuse_in_use(self, ctx: Ctx, file: LibraryFile, title: str) -> bool:
+        """Refuse (and say so) to rename or delete a file this server is playing or has queued: the
+        queue holds it by name, so the entry would fail when its turn came."""
+        music = self.service.existing(ctx.guild.id) if ctx.guild is not None else None
+        if music is None:
+            return False
+        player = music.player
+
+        def is_file(track: Track | None) -> bool:
+            return track is not None and track.source is SourceKind.LOCAL and track.locator == file.name
+
+        if is_file(player.current):
+            reason = f"**{safe(file.name)}** is playing right now; skip or stop it first."
+        elif any(is_file(track) for track in player.queue):
+            reason = f"**{safe(file.name)}** is in the queue; remove it from the queue first."
+        else:
+            return False
+        await self._fail(ctx, title, reason)
+        return True
 
     async def _confirm(self, ctx: Ctx, file: LibraryFile) -> bool:
         """Ask the author (only them) to confirm; anything but ✔ Delete keeps the file."""

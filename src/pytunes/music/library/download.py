@@ -9,9 +9,14 @@ A file is only kept after it passed every check, in this order (spec §16 #22):
    extension; a web page, a playlist, an image or JSON is refused with what it was;
 4. the Content-Length, and then the bytes actually received, stay within the size limit (a server that
    lies about the length is cut off at the limit, not trusted);
-5. FFmpeg reads an audio stream from the file (the local-file whitelist: `file` protocol, audio demuxers).
+5. FFmpeg reads an audio stream from the file's header (the local-file whitelist: `file` protocol, audio
+   demuxers), and then decodes the whole file, under the same whitelist and a time limit, without more
+   than a few decoding errors: a valid header in front of junk (an m4a whose `mdat` is random bytes, a
+   few MP3 frames followed by noise) passes the first look but not this one;
+6. the library has room for it (`LIBRARY_MAX_MB`, checked by `Library.keep`).
 
-Until then the bytes sit in a hidden part file that the library never lists.
+Until then the bytes sit in a hidden part file that the library never lists. `DownloadSlots` keeps each
+person to one download at a time, and each server to a few.
 """
 
 from __future__ import annotations
@@ -19,8 +24,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import unquote, urljoin, urlsplit
 
 import aiohttp
@@ -33,15 +41,26 @@ from pytunes.music.library.names import (
     content_type_extension,
     split_name,
 )
-from pytunes.music.library.store import Library
+from pytunes.music.library.store import Library, size_text
 from pytunes.music.media.errors import MediaError, ResolveTimeoutError, UnreachableError
 from pytunes.music.media.fetch import REDIRECT_STATUSES, GuardedResolver
-from pytunes.music.media.ffmpeg import probe_codec
+from pytunes.music.media.ffmpeg import ffmpeg_path, plan_audio, probe_codec, run_for_report
 from pytunes.music.media.playlists import PLAYLIST_CONTENT_TYPES
 from pytunes.music.media.safety import UrlGuard
 
 CHUNK = 64 * 1024
 MB = 1024 * 1024
+# Decoding a whole file of the 50 MB the limit allows takes seconds (audio decodes hundreds of times
+# faster than real time); a minute is for a busy machine. A handful of errors is what a real file with a
+# clipped last frame or a bad tag gives; junk behind a valid header gives hundreds.
+DECODE_TIMEOUT = 60.0
+MAX_DECODE_ERRORS = 5
+DAMAGED = "That file is damaged: FFmpeg couldn't decode it."
+# At most this many downloads at once per person, and per server.
+DOWNLOADS_PER_USER = 1
+DOWNLOADS_PER_GUILD = 3
+
+K = TypeVar("K")
 # Types that are audio whatever the name says (WebM/MP4/Ogg "video" is how servers often label audio).
 AUDIO_TYPES = ("audio/", "video/webm", "video/mp4", "video/ogg", "application/ogg")
 # Types that say nothing about the content; the name's extension decides.
@@ -69,8 +88,65 @@ class Downloaded:
     duration: float | None
 
 
-def size_text(size: int) -> str:
-    return f"{size / MB:.1f} MB" if size >= MB / 10 else f"{size / 1024:.0f} KB"
+class DownloadSlots:
+    """Who is downloading right now. Each download holds a slot from the first byte to the kept file,
+    so one person can't keep the bot's bandwidth, CPU (the decode check) and disk busy with a stream of
+    parallel downloads; with the library's size cap that bounds what anyone can do."""
+
+    def __init__(self, per_user: int = DOWNLOADS_PER_USER, per_guild: int = DOWNLOADS_PER_GUILD) -> None:
+        self.per_user = per_user
+        self.per_guild = per_guild
+        self._users: Counter[int] = Counter()
+        self._guilds: Counter[int | None] = Counter()
+
+    def refusal(self, guild_id: int | None, user_id: int) -> str | None:
+        """Why a new download by `user_id` in `guild_id` can't start now, or None if it can."""
+        if self._users[user_id] >= self.per_user:
+            return "You already have a download running; wait for it to finish."
+        if self._guilds[guild_id] >= self.per_guild:
+            return (
+                f"This server already has {self._guilds[guild_id]} downloads running; try again in a moment."
+            )
+        return None
+
+    @contextlib.contextmanager
+    def hold(self, guild_id: int | None, user_id: int) -> Iterator[None]:
+        """Hold a slot for the block; raises `DownloadError` with the reason when there is none."""
+        reason = self.refusal(guild_id, user_id)
+        if reason is not None:
+            raise DownloadError(reason)
+        self._users[user_id] += 1
+        self._guilds[guild_id] += 1
+        try:
+            yield
+        finally:
+            _release(self._users, user_id)
+            _release(self._guilds, guild_id)
+
+    @property
+    def running(self) -> int:
+        return sum(self._guilds.values())
+
+
+def _release(counts: Counter[K], key: K) -> None:
+    counts[key] -= 1
+    if counts[key] <= 0:
+        del counts[key]  # only running downloads stay in the map
+
+
+async def decode_errors(part: Path, *, root: Path, executable: str | None = None) -> int:
+    """Decode all of `part`'s first audio stream (output discarded) and count FFmpeg's errors; an
+    exit code other than 0 counts as too many. Same input whitelist as playback (`plan_audio`)."""
+    exe = executable or ffmpeg_path()
+    plan = plan_audio(part, library_root=root)
+    code, report = await run_for_report(
+        [exe, *plan.before_options, "-i", plan.source, *plan.options, "-f", "null", "-"],
+        timeout=DECODE_TIMEOUT,
+        too_slow="Checking that file took too long; it may be damaged.",
+        niceness=10,  # the check must not make the music that is playing stutter
+    )
+    errors = sum(1 for line in report.splitlines() if line.strip())
+    return errors if code == 0 else max(errors, MAX_DECODE_ERRORS + 1)
 
 
 def check_content_type(content_type: str, name: str) -> None:
@@ -238,6 +314,12 @@ class Downloader:
             ) from None
         if codec is None:
             raise DownloadError("FFmpeg found no audio it can play in that file.")
+        try:
+            errors = await decode_errors(part, root=self.library.root, executable=self.ffmpeg)
+        except MediaError as exc:
+            raise DownloadError(str(exc), detail=exc.detail) from None
+        if errors > MAX_DECODE_ERRORS:
+            raise DownloadError(DAMAGED, detail=f"{errors} decoding errors")
         if audio_extension(name) is None:
             stem = split_name(name)[0]
             name = f"{stem}.{CODEC_EXTENSIONS.get(codec, DEFAULT_EXTENSION)}"

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from pytunes.music.library.download import AUDIO_TYPES, Downloaded, Downloader, DownloadError
+from pytunes.music.library.download import AUDIO_TYPES, Downloaded, Downloader, DownloadError, DownloadSlots
 from pytunes.music.library.names import BadNameError, audio_extension, split_name
-from pytunes.music.library.store import Library, LibraryFile
+from pytunes.music.library.store import Library, LibraryFile, LibraryFullError
 from pytunes.music.media.errors import MediaError, UnsupportedSourceError
 from pytunes.music.media.ffmpeg import probe_codec
 from pytunes.music.model import Requester, SourceKind, Track, clean_duration
@@ -34,12 +34,13 @@ class LocalMedia:
         self.library = library
         self.downloader = downloader
         self.ffmpeg = ffmpeg
+        self.slots = DownloadSlots()
 
     @classmethod
     def for_bot(cls, bot: PyTunes) -> LocalMedia:
         """Built from the settings; registers the LOCAL and ATTACHMENT openers with the music service."""
         service = bot.music
-        library = Library(Path(bot.settings.library_dir))
+        library = Library(Path(bot.settings.library_dir), max_bytes=bot.settings.library_max_mb * MB)
         downloader = Downloader(
             library,
             service.resolver.guard,
@@ -103,12 +104,15 @@ class LocalMedia:
 
     async def attachment_track(self, attachment: discord.Attachment, requester: Requester) -> Track:
         """An attachment to play from `play`: kept in the attachments folder (Discord's links expire)."""
+        await self.library.check_room()
         downloaded = await self.fetch_attachment(attachment)
         try:
             stored = await self.library.keep_attachment(downloaded.part, attachment.id, downloaded.name)
-        except (OSError, BadNameError) as exc:
+        except (OSError, BadNameError, LibraryFullError) as exc:
             with contextlib.suppress(OSError):
                 downloaded.part.unlink()
+            if isinstance(exc, LibraryFullError):
+                raise
             raise MediaError("The file couldn't be stored.", detail=repr(exc)) from None
         return Track(
             title=split_name(downloaded.name)[0],

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import os
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,19 +32,33 @@ from pytunes.music.library.names import (
     split_name,
     unique_name,
 )
+from pytunes.music.media.errors import MediaError
 
 log = logging.getLogger(__name__)
 
+MB = 1024 * 1024
 PART_PREFIX = ".part-"
 ATTACHMENTS_DIR = ".attachments"
 # Files that belong to an audio file: "<name>.<suffix>" or "<title>.<suffix>" (e.g. a loudness value).
 SIDECAR_SUFFIXES = ("lufs", "gain", "loudness", "json")
+# Discord's limit for an autocomplete choice's value; longer names are offered as their token.
+CHOICE_VALUE_MAX = 100
 STALE_PART_SECONDS = 3600.0
 # Attachments played from messages are kept for the queue that plays them, then pruned: anything older
 # than a week, and the oldest beyond this many files (never one younger than an hour).
 ATTACHMENTS_KEEP = 200
 ATTACHMENTS_MAX_AGE = 7 * 86400.0
 ATTACHMENTS_MIN_AGE = 3600.0
+
+
+class LibraryFullError(MediaError):
+    """The library folder reached `LIBRARY_MAX_MB`; the message shows the usage."""
+
+    code = "library_full"
+
+
+def size_text(size: int) -> str:
+    return f"{size / MB:.1f} MB" if size >= MB / 10 else f"{size / 1024:.0f} KB"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +69,18 @@ class LibraryFile:
     def title(self) -> str:
         return split_name(self.name)[0]
 
+    @property
+    def token(self) -> str:
+        """A short stable id ("#" and 8 hex digits) that `match_files` resolves to exactly this file."""
+        digest = hashlib.sha256(self.name.encode("utf-8", errors="surrogateescape")).hexdigest()
+        return f"#{digest[:8]}"
+
+    @property
+    def choice_value(self) -> str:
+        """What an autocomplete choice sends for this file: its name, or its token when the name is
+        longer than a choice value may be (a clipped name would no longer match exactly)."""
+        return self.name if len(self.name) <= CHOICE_VALUE_MAX else self.token
+
 
 @dataclass(frozen=True, slots=True)
 class Match:
@@ -62,22 +90,41 @@ class Match:
     exact: bool = False
 
 
+def _folded(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
 def match_files(files: list[LibraryFile], query: str) -> Match:
-    """Exact case-insensitive title (or file name) match wins; otherwise every title containing the
-    query; an empty query matches everything (spec §6, with the §16 #21 fix)."""
-    needle = " ".join(query.split()).casefold()
+    """What `query` names (spec §6, with the §16 #21 fix). The first of these that finds anything wins:
+
+    1. the file name exactly, or a file's token (what autocomplete sends, so a choice is always one file);
+    2. the file name, case-insensitively;
+    3. the title, case-insensitively (several files can share one: "song.mp3" and "song.flac");
+    4. every title containing the query.
+
+    An empty query matches everything.
+    """
+    needle = _folded(query)
     if not needle:
         return Match(tuple(files))
-    exact = [f for f in files if needle in (f.title.casefold(), f.name.casefold())]
-    if exact:
-        return Match(tuple(exact), exact=True)
-    return Match(tuple(f for f in files if needle in f.title.casefold()))
+    typed = {query, query.strip()}
+    tiers: tuple[Callable[[LibraryFile], bool], ...] = (
+        lambda f: f.name in typed or f.token in typed,
+        lambda f: _folded(f.name) == needle,
+        lambda f: _folded(f.title) == needle,
+    )
+    for tier in tiers:
+        exact = tuple(f for f in files if tier(f))
+        if exact:
+            return Match(exact, exact=True)
+    return Match(tuple(f for f in files if needle in _folded(f.title)))
 
 
 class Library:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, max_bytes: int | None = None) -> None:
         self.root = root
         self.attachments = root / ATTACHMENTS_DIR
+        self.max_bytes = max_bytes  # the whole folder's cap (LIBRARY_MAX_MB); None: no cap
         self._lock = asyncio.Lock()
 
     # ------------------------------------------------------------------------------------------ reading
@@ -139,11 +186,61 @@ class Library:
             names.discard(ignore.casefold())
         return names
 
+    # --------------------------------------------------------------------------------------- the size cap
+
+    def _usage(self) -> int:
+        """Bytes in the library folder: files, sidecars, downloads in progress and kept attachments."""
+        total = 0
+        for folder in (self.root, self.attachments):
+            try:
+                entries = list(os.scandir(folder))
+            except FileNotFoundError:
+                continue
+            for entry in entries:
+                with contextlib.suppress(OSError):
+                    if entry.is_file(follow_symlinks=False):
+                        total += entry.stat(follow_symlinks=False).st_size
+        return total
+
+    async def usage(self) -> int:
+        return await asyncio.to_thread(self._usage)
+
+    def _full(self, used: int, needed: int = 0) -> LibraryFullError:
+        assert self.max_bytes is not None
+        wanted = f", and this file needs {size_text(needed)}" if needed else ""
+        return LibraryFullError(
+            f"The library is full: {size_text(used)} of {self.max_bytes // MB} MB used{wanted}. "
+            "Remove some tracks with `local remove` first."
+        )
+
+    async def check_room(self) -> None:
+        """Refuse at once (`LibraryFullError`) when the library is already at its cap: no point in
+        downloading a file that can't be kept."""
+        if self.max_bytes is not None:
+            used = await self.usage()
+            if used >= self.max_bytes:
+                raise self._full(used)
+
+    def _make_room(self, part: Path) -> None:
+        """Raise `LibraryFullError` if keeping `part` (already in the folder, so already counted)
+        would take the library over its cap. Run under the lock: two downloads can't both fit in the
+        last free megabytes."""
+        if self.max_bytes is None:
+            return
+        used = self._usage()
+        if used > self.max_bytes:
+            needed = part.stat().st_size
+            raise self._full(used - needed, needed)
+
+    # ------------------------------------------------------------------------------------------ keeping
+
     async def keep(self, part: Path, wanted: str) -> LibraryFile:
         """Move a complete, checked `part` file into the library as `wanted` (sanitized), or as
-        `wanted (n)` if that name is taken."""
+        `wanted (n)` if that name is taken. Raises `LibraryFullError` (the part stays for the caller to
+        discard) when the library has no room for it."""
         name = sanitize(wanted)
         async with self._lock:
+            self._make_room(part)
             taken = self._taken(self.root)
             final = unique_name(name, lambda n: n.casefold() in taken)
             os.replace(part, safe_path(self.root, final))
@@ -153,6 +250,7 @@ class Library:
         """Move a checked attachment download into the attachments folder; returns its stored name."""
         name = f"{attachment_id}-{sanitize(filename)}"
         async with self._lock:
+            self._make_room(part)
             self.attachments.mkdir(parents=True, exist_ok=True)
             taken = self._taken(self.attachments)
             final = unique_name(name, lambda n: n.casefold() in taken)
@@ -161,8 +259,8 @@ class Library:
         return final
 
     async def rename(self, file: LibraryFile, wanted: str) -> LibraryFile:
-        """Rename `file` (and its sidecars). The file keeps its type: the new name gets the current
-        extension whatever the user typed. Raises `BadNameError` or `FileNotFoundError`."""
+        """Rename `file` (and the sidecars it owns). The file keeps its type: the new name gets the
+        current extension whatever the user typed. Raises `BadNameError` or `FileNotFoundError`."""
         current_ext = audio_extension(file.name) or "mp3"
         stem = clean_stem(split_name(wanted.strip())[0])
         if not stem:
@@ -178,38 +276,55 @@ class Library:
             taken = self._taken(self.root, ignore=file.name)
             final = unique_name(name, lambda n: n.casefold() in taken)
             target = safe_path(self.root, final)
-            sidecars = self._sidecars(file)
+            files = self._scan()
+            sidecars = self._sidecars(file, files)
             os.rename(source, target)
-            for sidecar in sidecars:
-                with contextlib.suppress(OSError):
-                    os.rename(self.root / sidecar, self.root / f"{final}{sidecar[len(file.name) :]}")
-        return LibraryFile(final)
+            renamed = LibraryFile(final)
+            others = [f for f in files if f.name != file.name]
+            for base, suffix in sidecars:
+                self._move_sidecar(f"{base}.{suffix}", renamed, others, by_title=base != file.name)
+        return renamed
 
     async def remove(self, file: LibraryFile) -> list[str]:
-        """Delete `file` and its sidecars; returns the sidecars' names. Raises `FileNotFoundError`."""
+        """Delete `file` and the sidecars it owns; returns the sidecars' names. Raises
+        `FileNotFoundError`."""
         async with self._lock:
             path = self.path(file.name)
-            sidecars = self._sidecars(file) + self._title_sidecars(file)
+            sidecars = [f"{base}.{suffix}" for base, suffix in self._sidecars(file, self._scan())]
             path.unlink()
             for sidecar in sidecars:
                 with contextlib.suppress(FileNotFoundError):
                     (self.root / sidecar).unlink()
         return sidecars
 
-    def _sidecars(self, file: LibraryFile) -> list[str]:
-        """ "<name>.<suffix>" files: they follow the file through a rename."""
-        prefix = f"{file.name}."
-        return [
-            n
-            for n in self._names()
-            if n.startswith(prefix) and n.rsplit(".", 1)[-1].lower() in SIDECAR_SUFFIXES
-        ]
+    def _sidecars(self, file: LibraryFile, files: list[LibraryFile]) -> list[tuple[str, str]]:
+        """(base, suffix) of the sidecars `file` alone owns: "<name>.<suffix>" and "<title>.<suffix>",
+        unless another audio file has that name or title too. "song.mp3.lufs" belongs to "song.mp3",
+        never to "song.mp3.mp3" (whose title is "song.mp3"); "song.lufs" belongs to "song.mp3" only while
+        there is no "song.flac"."""
+        names = self._names()
+        owned = []
+        for base in dict.fromkeys((file.name, file.title)):
+            if any(base in (other.name, other.title) for other in files if other.name != file.name):
+                continue
+            owned += [(base, suffix) for suffix in SIDECAR_SUFFIXES if f"{base}.{suffix}" in names]
+        return owned
 
-    def _title_sidecars(self, file: LibraryFile) -> list[str]:
-        """ "<title>.<suffix>" files, removed with the file unless another file has the same title."""
-        if any(f.title == file.title and f.name != file.name for f in self._scan()):
-            return []
-        return [f"{file.title}.{s}" for s in SIDECAR_SUFFIXES if f"{file.title}.{s}" in self._names()]
+    def _move_sidecar(
+        self, sidecar: str, renamed: LibraryFile, others: list[LibraryFile], *, by_title: bool
+    ) -> None:
+        """Give a sidecar the renamed file's name (or title, if it was named by title), unless that
+        would make it another file's; then it follows as "<new name>.<suffix>" if that is free."""
+        suffix = sidecar.rsplit(".", 1)[1]
+        bases = (renamed.title, renamed.name) if by_title else (renamed.name,)
+        for base in bases:
+            target = self.root / f"{base}.{suffix}"
+            if any(base in (other.name, other.title) for other in others) or target.exists():
+                continue
+            with contextlib.suppress(OSError):
+                os.rename(self.root / sidecar, target)
+            return
+        log.info("library: left sidecar %r behind; its new name would belong to another file", sidecar)
 
     def _names(self) -> set[str]:
         try:
