@@ -11,7 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pytunes.music.library.download import DownloadError, DownloadSlots
+from pytunes.music.library.local import in_use
 from pytunes.music.library.store import Library, LibraryFile, LibraryFullError
+from pytunes.music.model import Requester, SourceKind, Track
 
 
 def touch(root: Path, *names: str, size: int = 1) -> None:
@@ -142,3 +144,23 @@ def test_slots_never_exceed_their_limits(
     for _, _, context in held:
         context.__exit__(None, None, None)  # type: ignore[attr-defined]
     assert slots.running == 0
+
+
+# ------------------------------------------------------------------------------------------------ in use
+
+
+def track(source: SourceKind, locator: str) -> Track:
+    return Track(title="t", source=source, locator=locator, added_by=Requester(1, "alice"))
+
+
+def test_a_file_is_in_use_while_it_plays_or_waits_in_the_queue() -> None:
+    song = LibraryFile("song.mp3")
+    playing = track(SourceKind.LOCAL, "song.mp3")
+    assert "is playing right now" in (in_use(song, playing, ()) or "")
+    assert "is in the queue" in (in_use(song, None, [track(SourceKind.LOCAL, "x.mp3"), playing]) or "")
+    # Another file, an upload stored under the same name, or nothing at all: free to rename or remove.
+    assert (
+        in_use(song, track(SourceKind.LOCAL, "song.mp3.mp3"), [track(SourceKind.LOCAL, "Song.mp3")]) is None
+    )
+    assert in_use(song, track(SourceKind.ATTACHMENT, "song.mp3"), ()) is None
+    assert in_use(song, None, ()) is None

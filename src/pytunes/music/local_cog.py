@@ -19,11 +19,11 @@ from pytunes.music.adding import AddFlow, Mode
 from pytunes.music.cog_support import MusicCog
 from pytunes.music.embeds import safe
 from pytunes.music.library.download import Downloaded, chosen_name
-from pytunes.music.library.local import LocalMedia
+from pytunes.music.library.local import LocalMedia, in_use
 from pytunes.music.library.names import BadNameError
 from pytunes.music.library.store import LibraryFile, LibraryFullError, Match
 from pytunes.music.media.errors import MediaError
-from pytunes.music.model import Requester, SourceKind, Track
+from pytunes.music.model import Requester
 
 if TYPE_CHECKING:
     from pytunes.bot import PyTunes
@@ -346,21 +346,10 @@ class LocalLibrary(MusicCog):
         """Refuse (and say so) to rename or delete a file this server is playing or has queued: the
         queue holds it by name, so the entry would fail when its turn came."""
         music = self.service.existing(ctx.guild.id) if ctx.guild is not None else None
-        if music is None:
-            return False
-        player = music.player
-
-        def is_file(track: Track | None) -> bool:
-            return track is not None and track.source is SourceKind.LOCAL and track.locator == file.name
-
-        if is_file(player.current):
-            reason = f"**{safe(file.name)}** is playing right now; skip or stop it first."
-        elif any(is_file(track) for track in player.queue):
-            reason = f"**{safe(file.name)}** is in the queue; remove it from the queue first."
-        else:
-            return False
-        await self._fail(ctx, title, reason)
-        return True
+        reason = in_use(file, music.player.current, music.player.queue) if music is not None else None
+        if reason is not None:
+            await self._fail(ctx, title, reason)
+        return reason is not None
 
     async def _confirm(self, ctx: Ctx, file: LibraryFile) -> bool:
         """Ask the author (only them) to confirm; anything but ✔ Delete keeps the file."""

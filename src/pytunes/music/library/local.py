@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import discord
 
+from pytunes.music.embeds import safe
 from pytunes.music.library.download import AUDIO_TYPES, Downloaded, Downloader, DownloadError, DownloadSlots
 from pytunes.music.library.names import BadNameError, audio_extension, split_name
 from pytunes.music.library.store import Library, LibraryFile, LibraryFullError
@@ -27,6 +29,20 @@ if TYPE_CHECKING:
     from pytunes.bot import PyTunes
 
 MB = 1024 * 1024
+
+
+def in_use(file: LibraryFile, current: Track | None, queue: Sequence[Track]) -> str | None:
+    """Why `file` can't be renamed or removed now (the player holds it by name, so its entry would fail
+    when its turn came), or None."""
+
+    def is_file(track: Track | None) -> bool:
+        return track is not None and track.source is SourceKind.LOCAL and track.locator == file.name
+
+    if is_file(current):
+        return f"**{safe(file.name)}** is playing right now; skip or stop it first."
+    if any(is_file(track) for track in queue):
+        return f"**{safe(file.name)}** is in the queue; remove it from the queue first."
+    return None
 
 
 class LocalMedia:
