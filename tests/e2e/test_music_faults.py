@@ -3,6 +3,7 @@ guilds playing at once."""
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from aiohttp import web
 
 from simcord.audio import dominant_frequency
+from tests.e2e.command_world import say
 from tests.e2e.music_world import MusicWorld, Room, music_world
 from tests.media.conftest import MediaFiles, MediaServer
 
@@ -122,3 +124,31 @@ async def test_two_guilds_play_at_once(mw: MusicWorld, media_server: MediaServer
     second_music = mw.bot.music.existing(second.guild.id)
     assert second_music is not None
     assert second_music.player.current is not None or second_music.player.history
+
+
+async def test_resume_at_a_new_volume_plays_on_when_the_source_is_gone(
+    mw: MusicWorld, media_server: MediaServer, media_files: MediaFiles
+) -> None:
+    """Resuming at another volume restarts FFmpeg; if the stream can't be opened again, the paused audio
+    plays on at the old volume instead of the bot staying paused while it says "Resumed"."""
+    room = mw.room
+    vanishing = media_files.root / "vanishing440.webm"
+    shutil.copy(media_files.long_webm, vanishing)
+    await room.alice.join_voice(room.voice)
+    await say(mw, room, f"!play {media_server.url('/media/vanishing440.webm')}", "🎵  Now playing")
+    await mw.sim.wait_for(lambda: mw.sim.voice.audio_seconds(room.guild.id, since=time.monotonic() - 5) >= 1)
+    await say(mw, room, "!pause", "⏸️  Paused")
+    await say(mw, room, "!volume 30", "🔊  Volume changed")
+    vanishing.unlink()  # re-resolving the link now fails (404)
+
+    await say(mw, room, "!resume", "▶️  Resumed")
+    resumed = time.monotonic()
+    await mw.sim.wait_for(lambda: mw.sim.voice.audio_seconds(room.guild.id, since=resumed) >= 1.5, timeout=10)
+    music = mw.bot.music.existing(room.guild.id)
+    assert music is not None
+    assert music.player.current is not None
+    assert "vanishing440" in music.player.current.title
+    assert music.voice_client is not None
+    assert music.voice_client.is_playing()
+    await say(mw, room, "!leave", "👋")
+    await mw.sim.wait_for(lambda: room.guild.voice_channel_of(mw.app.bot.id) is None, timeout=10)

@@ -318,10 +318,20 @@ class GuildMusic:
         vc, audio = self.voice_client, self.output.current
         if vc is None or audio is None or audio.generation != generation:
             return
-        if audio.gain_percent != self.player.volume or self.sound.stale(audio):
-            await self._restart(audio)
-        else:
+        if audio.gain_percent == self.player.volume and not self.sound.stale(audio):
             vc.resume()
+            return
+        try:
+            await self._restart(audio)
+            return
+        except Exception as exc:  # a vanished file, a stream that no longer resolves, FFmpeg refusing
+            log.warning("could not restart the resumed track at its new gain", exc_info=True)
+            failure = str(exc) or "its source could not be opened again."
+        # The model already says "playing": never leave the voice client paused behind its back.
+        if self.output.current is audio and vc.is_paused():
+            vc.resume()  # the paused FFmpeg still holds the track: play on at the old gain
+        else:
+            self.act(lambda p: p.track_failed(generation, failure))
 
     async def _set_volume(self, percent: int) -> None:
         await self.save_settings(volume=percent)
