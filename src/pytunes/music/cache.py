@@ -135,6 +135,9 @@ class AudioCache:
         if self._pins[key] <= 0:
             del self._pins[key]
 
+    def pinned(self, content_id: str) -> bool:
+        return self._pins[cache_key(content_id)] > 0
+
     def writing(self, content_id: str) -> bool:
         return cache_key(content_id) in self._writing
 

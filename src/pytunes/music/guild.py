@@ -194,6 +194,7 @@ class GuildMusic:
                 self.service.presence_changed(self.guild_id, track)
             case ShowIdle():
                 self.service.presence_changed(self.guild_id, None)
+                self.sound.idle()  # else the last track stays pinned in the audio cache for good
             case Disconnect(reason=reason):
                 await self._disconnect(reason)
 

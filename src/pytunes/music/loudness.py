@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from pytunes.core.clock import Clock, SystemClock
 from pytunes.core.tasks import TaskOwner
 from pytunes.music.cache import AudioCache
 from pytunes.music.loudness_store import Loudness, LoudnessStore
@@ -48,6 +49,10 @@ V = TypeVar("V")
 
 REMEMBERED = 10_000  # loudness values and play counts kept in memory (the database has them all)
 CACHE_MAX_SECONDS = 600
+# A failed measurement (FFmpeg choked, the file was being replaced) is tried again after this long: soon
+# enough that a passing problem does not cost normalization until the next restart, rarely enough that a
+# file FFmpeg can never measure is not measured on every play.
+MEASURE_RETRY_SECONDS = 600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,8 +87,10 @@ class Normalizer:
         downloader: Downloader | None,
         ffmpeg: str,
         config: NormalizeConfig,
+        clock: Clock | None = None,
     ) -> None:
         self.store = store
+        self.clock = clock or SystemClock()
         self.cache = cache if cache is not None and cache.enabled else None
         self.downloader = downloader
         self.ffmpeg = ffmpeg
@@ -91,7 +98,7 @@ class Normalizer:
         self.measurements = 0  # FFmpeg measurements run by this process
         self._known: _Bounded[Loudness] = _Bounded()
         self._plays: _Bounded[int] = _Bounded()  # starts in this process
-        self._failed: _Bounded[bool] = _Bounded()  # FFmpeg could not measure: not retried until restart
+        self._failed: _Bounded[float] = _Bounded()  # FFmpeg could not measure: when (clock.monotonic)
         self._file_ids: _Bounded[str] = _Bounded()  # (path, size, mtime) -> content id
         self._measuring: dict[str, asyncio.Task[Loudness | None]] = {}
 
@@ -112,7 +119,7 @@ class Normalizer:
     async def measure(self, content_id: str, path: Path, root: Path | None) -> Loudness | None:
         """Measure `path` once for `content_id` (concurrent calls share one FFmpeg); None on failure."""
         known = await self.known(content_id)
-        if known is not None or content_id in self._failed:
+        if known is not None or self._failed_recently(content_id):
             return known
         task = self._measuring.get(content_id)
         if task is None:
@@ -127,12 +134,17 @@ class Normalizer:
             loudness = Loudness(await measure_lufs(path, executable=self.ffmpeg, root=root))
         except MediaError as exc:
             log.warning("could not measure the loudness of %s: %s (%s)", content_id, exc, exc.detail)
-            self._failed.remember(content_id, True)
+            self._failed.remember(content_id, self.clock.monotonic())
             return None
+        self._failed.pop(content_id, None)
         self._known.remember(content_id, loudness)
         await self.store.put(content_id, loudness)
         log.debug("%s: %s LUFS", content_id, loudness.lufs)
         return loudness
+
+    def _failed_recently(self, content_id: str) -> bool:
+        failed_at = self._failed.get(content_id)
+        return failed_at is not None and self.clock.monotonic() - failed_at < MEASURE_RETRY_SECONDS
 
     async def file_id(self, path: Path) -> str | None:
         """The content id of a file (hashed once per path, size and modification time)."""
@@ -353,13 +365,21 @@ class GuildSound:
             cache.unpin(previous.playable.content_id)
         self._current = current
 
+    def idle(self) -> None:
+        """Nothing plays any more (stopped, queue ran out, left voice): the last track's cached copy is
+        no longer in use, so the cache may evict it again."""
+        current, self._current = self._current, None
+        cache = self.normalizer.cache
+        if cache is not None and current is not None and current.playable.content_id is not None:
+            cache.unpin(current.playable.content_id)
+
     def close(self) -> None:
         for task in list(self._work.values()):
             task.cancel()
 
 
 async def build_normalizer(
-    settings: Settings, engine: AsyncEngine, guard: UrlGuard, ffmpeg: str
+    settings: Settings, engine: AsyncEngine, guard: UrlGuard, ffmpeg: str, clock: Clock | None = None
 ) -> Normalizer:
     cache = AudioCache(settings.audio_cache_dir, settings.audio_cache_max_mb * 1024 * 1024)
     await asyncio.to_thread(cache.open)  # scans the folder and deletes leftover temp files
@@ -373,4 +393,5 @@ async def build_normalizer(
             min_gain_db=settings.normalize_min_gain_db,
             max_gain_db=settings.normalize_max_gain_db,
         ),
+        clock=clock,
     )

@@ -63,5 +63,5 @@ async def build_music(bot: PyTunes) -> MusicService:
         alone_seconds=settings.alone_leave_seconds,
         stall_seconds=settings.stream_stall_seconds,
         set_presence=bot.show_activity,
-        normalizer=await build_normalizer(settings, bot.database.engine, resolver.guard, ffmpeg),
+        normalizer=await build_normalizer(settings, bot.database.engine, resolver.guard, ffmpeg, bot.clock),
     )
