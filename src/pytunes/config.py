@@ -58,6 +58,7 @@ class Settings(BaseSettings):
         default=None, description="FFmpeg binary; default: system ffmpeg, else bundled"
     )
     max_track_minutes: int = Field(default=60, ge=1)
+    max_queue_tracks: int = Field(default=1000, ge=1, description="Upcoming tracks one server may queue")
     allow_livestreams: bool = False
     idle_leave_seconds: int = Field(default=300, ge=10)
     paused_leave_seconds: int = Field(default=1800, ge=10)

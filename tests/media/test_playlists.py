@@ -57,6 +57,8 @@ async def test_a_trusted_m3u_queues_only_its_web_links(
         media_server.url("/media/tone880.m4a", "localhost"),
     ]
     assert resolution.title == "radio.m3u"
+    assert resolution.skipped == 8, "every entry that is no web link is counted, for the confirmation"
+    assert not resolution.truncated
     # Reading the list fetched the list and nothing else: entries are only opened when they play.
     assert media_server.paths()[seen:] == ["/lists/radio.m3u"]
 

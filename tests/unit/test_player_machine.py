@@ -25,6 +25,7 @@ from pytunes.music.model import (
     Left,
     Pause,
     Player,
+    PlayerConfig,
     Reason,
     Refused,
     Removed,
@@ -49,6 +50,9 @@ from pytunes.music.model.snapshot import decode, encode
 from tests.unit.players import state
 
 LIMITS = GateLimits()
+# Small, so random runs fill the queue and hit the cap often.
+MAX_QUEUE = 4
+CONFIG = PlayerConfig(max_queue=MAX_QUEUE)
 IDLE_SECONDS = {LeaveReason.IDLE: 300, LeaveReason.PAUSED: 1800}
 
 track_strategy = st.builds(
@@ -68,7 +72,7 @@ class PlayerMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.player = Player()
+        self.player = Player(config=CONFIG)
         # The fake service.
         self.audio: int | None = None  # the generation whose audio is on (resolving or playing)
         self.audio_paused = False
@@ -153,11 +157,17 @@ class PlayerMachine(RuleBasedStateMachine):
     def push(self, tracks: list[Track], top: bool) -> None:
         result = self.player.enqueue(tracks, top=top)
         self.apply(result)
-        if not any(check_track(t, LIMITS) is None for t in tracks):
+        admissible = [t for t in tracks if check_track(t, LIMITS) is None]
+        starts = self.ref_current is None or (self.ref_paused and top)
+        room = MAX_QUEUE - len(self.ref_queue) + starts
+        if not admissible or room <= 0:
             assert isinstance(result, Refused)
+            assert (result.reason is Reason.QUEUE_FULL) == bool(admissible)
             return
         assert isinstance(result, Added)
-        assert len(result.tracks) + len(result.dropped) == len(tracks)
+        assert len(result.tracks) + len(result.dropped) + result.cut == len(tracks)
+        assert [t.title for t in result.tracks] == [t.title for t in admissible[:room]], "the first ones"
+        assert result.cut == max(len(admissible) - room, 0)
         new = list(result.tracks)
         if top:
             self.ref_queue[0:0] = new
@@ -174,6 +184,10 @@ class PlayerMachine(RuleBasedStateMachine):
         entry = data.draw(st.sampled_from(self.ref_queue))
         result = self.player.enqueue([entry])
         self.apply(result)
+        if len(self.ref_queue) >= MAX_QUEUE:
+            assert isinstance(result, Refused)
+            assert result.reason is Reason.QUEUE_FULL
+            return
         assert isinstance(result, Added)
         (copy,) = result.tracks
         assert copy.id != entry.id
@@ -188,6 +202,8 @@ class PlayerMachine(RuleBasedStateMachine):
         if isinstance(result, Refused):
             assert all(check_track(t, LIMITS) is not None for t in tracks)
             return
+        room = MAX_QUEUE - len(self.ref_queue) + 1
+        assert len(result.tracks) == min(len(result.tracks) + result.cut, room)
         self.ref_queue[0:0] = result.tracks
         self.ref_start_head()
 
@@ -299,7 +315,7 @@ class PlayerMachine(RuleBasedStateMachine):
         """The process dies and a new one restores the saved session (through its JSON form)."""
         saved = decode(encode(self.player.snapshot()))
         volume, silent = self.player.volume, self.player.silent  # settings, saved on their own
-        self.player = Player(volume=volume)
+        self.player = Player(volume=volume, config=CONFIG)
         self.player.set_silent(silent)
         # Nothing of the old process is left: no audio, no timers, no generations.
         self.audio, self.audio_paused, self.latest_start = None, False, None
@@ -415,6 +431,10 @@ class PlayerMachine(RuleBasedStateMachine):
         assert self.player.paused == self.ref_paused
         assert self.audio_paused == (self.ref_paused and not self.owed)
         assert [t.id for t in self.player.history] == [t.id for t in self.ref_history]
+
+    @invariant()
+    def the_queue_stays_under_its_cap(self) -> None:
+        assert len(self.player.queue) <= MAX_QUEUE
 
     @invariant()
     def entries_are_unique(self) -> None:

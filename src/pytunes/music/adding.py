@@ -29,7 +29,15 @@ from pytunes.music.media.errors import (
 )
 from pytunes.music.media.resolver import QueryKind, Resolution
 from pytunes.music.media.spotify_links import track_uri
-from pytunes.music.model import Added, Refused, Requester, SourceKind, Track, clean_duration
+from pytunes.music.model import (
+    Added,
+    Refused,
+    Requester,
+    SourceKind,
+    Track,
+    clean_duration,
+    queue_cut_text,
+)
 
 if TYPE_CHECKING:
     from pytunes.bot import PyTunes
@@ -109,8 +117,9 @@ class AddFlow:
             return
         if not await self._join_if_playable(ctx, music, channel, tracks):
             return
+        # A listing with a name (a Spotify album, an m3u/pls file) is confirmed as one, even with one entry.
         collection = resolution.kind is QueryKind.YOUTUBE_PLAYLIST or (
-            resolution.kind is QueryKind.SPOTIFY and resolution.title is not None
+            resolution.kind in (QueryKind.SPOTIFY, QueryKind.URL) and resolution.title is not None
         )
         await self.push(
             ctx,
@@ -259,6 +268,9 @@ class AddFlow:
             if isinstance(result, Refused):
                 await self.bot.replies.send(ctx, embed=embeds.refused(result))
             else:
+                if result.cut:
+                    cut = queue_cut_text(music.player.config.max_queue, len(result.tracks))
+                    note = f"{note}\n{cut}" if note else cut
                 await self.confirm(ctx, result, mode, playlist, note=note)
         finally:
             music.release(batch)
@@ -266,7 +278,7 @@ class AddFlow:
     async def confirm(
         self, ctx: Ctx, result: Added, mode: Mode, playlist: str | None, *, note: str | None = None
     ) -> None:
-        if playlist is not None or len(result.tracks) > 1:
+        if playlist is not None or len(result.tracks) > 1 or result.cut:
             embed = embeds.playlist_added(
                 playlist or "Playlist", len(result.tracks), skipped=len(result.dropped)
             )
@@ -289,6 +301,10 @@ def collection_note(resolution: Resolution, config: MediaConfig) -> str | None:
         spotify = resolution.kind is QueryKind.SPOTIFY
         limit = config.spotify_max_tracks if spotify else config.max_playlist_entries
         lines.append(f"Only the first {limit} tracks were taken (the limit for one link).")
-    if resolution.skipped:
+    if resolution.skipped and resolution.kind is QueryKind.URL:
+        lines.append(
+            f"{resolution.skipped} entry(ies) are not web links (local files, other kinds); left out."
+        )
+    elif resolution.skipped:
         lines.append(f"{resolution.skipped} item(s) can't be played (local files, podcasts); left out.")
     return "\n".join(lines) or None

@@ -116,4 +116,5 @@ REFUSAL_TITLES = {
     "invalid_volume": "🚫  Invalid volume value",
     "volume_out_of_range": "🚫  Invalid volume value",
     "invalid_toggle": "🚫  Invalid value",
+    "queue_full": "🚫  Queue full",
 }

@@ -131,12 +131,12 @@ class SessionKeeper:
                 self._saved.pop(guild_id, None)
                 self._positions.pop(guild_id, None)
             return
+        position = position_of(music)
+        # In a thread: even a capped queue is ~0.3 MB of JSON, rewritten after every skip or add, and the
+        # snapshot is immutable, so the event loop need not wait for it.
+        state = await asyncio.to_thread(encode, snapshot)
         session = SavedSession(
-            guild_id,
-            _voice_channel_id(music),
-            getattr(music.announce_to, "id", None),
-            encode(snapshot),
-            position_of(music),
+            guild_id, _voice_channel_id(music), getattr(music.announce_to, "id", None), state, position
         )
         key = f"{session.voice_channel_id}/{session.text_channel_id}/{session.state}"
         saved_at = self._positions.get(guild_id, -1.0)

@@ -59,6 +59,7 @@ async def build_music(bot: PyTunes) -> MusicService:
             idle_seconds=settings.idle_leave_seconds,
             paused_idle_seconds=settings.paused_leave_seconds,
             gates=gates,
+            max_queue=settings.max_queue_tracks,
         ),
         alone_seconds=settings.alone_leave_seconds,
         stall_seconds=settings.stream_stall_seconds,

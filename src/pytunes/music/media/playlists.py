@@ -244,5 +244,9 @@ async def read_playlist(
         )
     title = unquote(urlsplit(checked.url.url).path.rsplit("/", 1)[-1]) or checked.url.host
     return PlaylistResult(
-        id=checked.url.url, title=title[:MAX_TITLE], entries=tuple(entries), truncated=truncated
+        id=checked.url.url,
+        title=title[:MAX_TITLE],
+        entries=tuple(entries),
+        truncated=truncated,
+        skipped=dropped,
     )

@@ -229,7 +229,7 @@ class MediaResolver:
                 timeout=self.config.http_timeout,
             )
             if listed is not None:
-                return Resolution.of_listing(parsed.kind, listed, requester)
+                return Resolution.of_listing(parsed.kind, listed, requester, skipped=listed.skipped)
             # Direct media has no metadata beyond the file: fetch the stream now to probe its duration,
             # so the length gate applies before the track is queued.
             media = await self.fetch_stream(parsed.text)

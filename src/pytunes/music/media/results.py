@@ -64,6 +64,7 @@ class PlaylistResult:
     title: str
     entries: tuple[MediaEntry, ...]
     truncated: bool = False
+    skipped: int = 0  # entries left out as unplayable (an m3u/pls entry that is no web link)
 
 
 @dataclass(frozen=True, slots=True)

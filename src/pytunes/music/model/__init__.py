@@ -57,6 +57,7 @@ from pytunes.music.model.rules import (
     CACHEABLE_SOURCES,
     DEFAULT_VOLUME,
     MAX_OVERDRIVE_VOLUME,
+    MAX_QUEUE_TRACKS,
     MAX_VOLUME,
     MIN_VOLUME,
     GateLimits,
@@ -66,6 +67,8 @@ from pytunes.music.model.rules import (
     needs_probe,
     parse_toggle,
     parse_volume,
+    queue_cut_text,
+    queue_full,
 )
 from pytunes.music.model.snapshot import Snapshot, SnapshotError
 from pytunes.music.model.track import (
@@ -85,6 +88,7 @@ __all__ = [
     "DEFAULT_VOLUME",
     "HISTORY_SIZE",
     "MAX_OVERDRIVE_VOLUME",
+    "MAX_QUEUE_TRACKS",
     "MAX_VOLUME",
     "MIN_VOLUME",
     "QUEUE_PAGE_SIZE",
@@ -143,4 +147,6 @@ __all__ = [
     "parse_volume",
     "progress_bar",
     "progress_text",
+    "queue_cut_text",
+    "queue_full",
 ]

@@ -29,6 +29,7 @@ class Reason(StrEnum):
     INVALID_VOLUME = "invalid_volume"
     VOLUME_OUT_OF_RANGE = "volume_out_of_range"
     INVALID_TOGGLE = "invalid_toggle"
+    QUEUE_FULL = "queue_full"
 
 
 class LeaveReason(StrEnum):
@@ -194,7 +195,8 @@ class Added(Result):
     `position` is the 1-based queue position of the first added track at the moment it was pushed;
     `starts_now` says that it is being started right away (so it has already left the queue), `resumed`
     that the paused track was resumed instead (`play` while paused), `replaced` which track `playnow` or
-    `playtop`-while-paused cut off. `dropped` are the tracks the gates refused, each with its reason.
+    `playtop`-while-paused cut off. `dropped` are the tracks the gates refused, each with its reason;
+    `cut` how many more were left out because the queue was full (the last ones of the list).
     """
 
     tracks: tuple[Track, ...]
@@ -203,6 +205,7 @@ class Added(Result):
     resumed: bool = False
     replaced: Track | None = None
     dropped: tuple[tuple[Track, Refused], ...] = ()
+    cut: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -49,7 +49,7 @@ from pytunes.music.model.outcomes import (
     VolumeChanged,
 )
 from pytunes.music.model.player_state import HISTORY_SIZE, PlayerState
-from pytunes.music.model.rules import VolumeRequest
+from pytunes.music.model.rules import VolumeRequest, queue_full
 from pytunes.music.model.snapshot import Snapshot
 from pytunes.music.model.track import Track
 
@@ -64,11 +64,15 @@ class Player(PlayerState):
 
         Idle: the head starts. Paused: `playtop` cuts the paused track off and starts the new head,
         `play` resumes the paused track. Playing: nothing more. Tracks the gates refuse are dropped and
-        reported; if none is left the whole command is refused.
+        reported; if none is left the whole command is refused. What does not fit under the queue cap is
+        cut off the end of the list (`cut`); a full queue refuses.
         """
         admitted, dropped = self._admit(tracks)
         if not admitted:
             return _nothing_admitted(tracks, dropped)
+        admitted, cut = self._fit(admitted, starts=self._current is None or (self._paused and top))
+        if not admitted:
+            return queue_full(self.config.max_queue)
         position = 1 if top else len(self._queue) + 1
         if top:
             self._queue[0:0] = admitted
@@ -95,6 +99,7 @@ class Player(PlayerState):
             resumed=resumed,
             replaced=replaced,
             dropped=tuple(dropped),
+            cut=cut,
             effects=tuple(effects),
         )
 
@@ -104,6 +109,7 @@ class Player(PlayerState):
         admitted, dropped = self._admit(tracks)
         if not admitted:
             return _nothing_admitted(tracks, dropped)
+        admitted, cut = self._fit(admitted, starts=True)  # never empty: the first one starts at once
         self._queue[0:0] = admitted
         replaced = self._current
         effects = self._drop_current() + self._start_head()
@@ -113,6 +119,7 @@ class Player(PlayerState):
             starts_now=True,
             replaced=replaced,
             dropped=tuple(dropped),
+            cut=cut,
             effects=tuple(effects),
         )
 
@@ -223,6 +230,8 @@ class Player(PlayerState):
         self._history.extend(saved.history[:HISTORY_SIZE])
         entries = [saved.current, *saved.queue] if saved.current else list(saved.queue)
         self._queue, _ = self._admit(entries)
+        # Saved before the cap existed or was lowered: the current track and as many as fit.
+        del self._queue[self.config.max_queue + 1 :]
         if not self._queue:
             return Restored(track=None, position=0.0, queued=0, paused=False)
         # A current track the gates now refuse is dropped; the next one then starts from its beginning.

@@ -34,6 +34,7 @@ from pytunes.music.model.outcomes import (
 from pytunes.music.model.rules import (
     DEFAULT_VOLUME,
     MAX_OVERDRIVE_VOLUME,
+    MAX_QUEUE_TRACKS,
     MIN_VOLUME,
     GateLimits,
     check_track,
@@ -57,6 +58,7 @@ class PlayerConfig:
     idle_seconds: int = 300  # leave this long after the queue ran out or `stop` (spec 4.12)
     paused_idle_seconds: int = 1800  # a paused player counts as idle after this (weak spot 6)
     gates: GateLimits = field(default_factory=GateLimits)
+    max_queue: int = MAX_QUEUE_TRACKS  # upcoming tracks, the current one not counted
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +194,12 @@ class PlayerState:
             taken.add(entry.id)
             admitted.append(entry)
         return admitted, dropped
+
+    def _fit(self, admitted: list[Track], *, starts: bool) -> tuple[list[Track], int]:
+        """The first of `admitted` that fit under the queue cap (counted after a head that `starts` now
+        left the queue), and how many did not."""
+        room = max(self.config.max_queue - len(self._queue) + starts, 0)
+        return admitted[:room], max(len(admitted) - room, 0)
 
     def _start_head(self, start_at: float = 0.0) -> list[Effect]:
         """Make the queue head current under a new generation. Any idle timer is moot now."""

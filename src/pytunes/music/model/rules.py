@@ -66,6 +66,25 @@ def _limit_text(seconds: int) -> str:
     return f"{seconds // 60}-minute" if seconds % 60 == 0 else format_duration(seconds)
 
 
+# --- queue size ---------------------------------------------------------------------------------------
+
+# Upcoming tracks one guild may queue. The whole queue is saved on every change (to survive restarts)
+# and listed by `queue`; without a cap a few huge playlists make every skip slow for everyone.
+MAX_QUEUE_TRACKS = 1000
+
+
+def queue_full(limit: int) -> Refused:
+    return Refused(
+        reason=Reason.QUEUE_FULL,
+        message=f"The queue is full: it holds at most {limit:,} tracks. Skip or remove some first.",
+    )
+
+
+def queue_cut_text(limit: int, added: int) -> str:
+    """What a confirmation adds when the end of a list did not fit into the queue."""
+    return f"The queue holds at most {limit:,} tracks; added the first {added}."
+
+
 # --- volume (spec 4.9, weak spot 14) ----------------------------------------------------------------
 
 MIN_VOLUME = 1
