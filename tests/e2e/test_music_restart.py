@@ -9,6 +9,7 @@ it resumed, and the pitch of the last audio before the kill where it was.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import statistics
 import time
@@ -128,6 +129,38 @@ class Site:
 
     def ssrcs(self) -> set[int]:
         return {s.ssrc for s in self.sim.voice.streams(self.guild.id)}
+
+
+class SlowVoice:
+    """Discord slow to hand out a voice server: a bot's join hangs until `release` sends the server
+    update it was waiting for."""
+
+    def __init__(self, sim: Simcord) -> None:
+        self.world = sim.world
+        self.endpoint = self.world.voice_endpoint
+        self.held: list[tuple[int, int]] = []
+
+    def __enter__(self) -> SlowVoice:
+        self.world.voice_endpoint = self._hold
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def _hold(self, guild_id: int, user_id: int) -> str | None:
+        self.held.append((guild_id, user_id))
+        return None
+
+    def release(self) -> None:
+        self.world.voice_endpoint = self.endpoint
+        held, self.held = self.held, []
+        for guild_id, user_id in held:
+            data = {
+                "token": self.world.voice_token(guild_id, user_id),
+                "guild_id": str(guild_id),
+                "endpoint": self.endpoint(guild_id, user_id),
+            }
+            self.world.dispatch("VOICE_SERVER_UPDATE", data, guild_id=guild_id, to_user=user_id)
 
 
 @pytest.fixture
@@ -275,3 +308,37 @@ async def test_a_graceful_restart_in_process_resumes_and_an_empty_channel_is_not
         assert music.player.current is None
         assert [t.title for t in music.player.history] == ["chirp"]
     assert len(site.titled("🔄  Resumed after restart")) == 1
+
+
+async def test_a_command_during_the_restore_waits_for_it_and_adds_to_the_saved_queue(
+    site: Site, media_server: MediaServer, chirp: str
+) -> None:
+    base = Settings(_env_file=None, media_allow_private_hosts=True, reply_delete_seconds=30)  # type: ignore[call-arg]
+    settings = simcord_settings(
+        base, site.sim.connection(site.app), database_url=f"sqlite+aiosqlite:///{site.database}"
+    )
+    await site.alice.join_voice(site.voice)
+    async with running_bot(settings, clock=ManualClock(), guild_ready_timeout=0.05):
+        await site.say(f"!play {media_server.url(chirp)}", "🎵  Now playing")
+        await site.say(f"!play {media_server.url('/media/tone660.mp3')}", "🎵  Track added")
+
+    with SlowVoice(site.sim) as voice:
+        async with running_bot(settings, clock=ManualClock(), guild_ready_timeout=0.05) as bot:
+            await site.sim.wait_for(lambda: voice.held, timeout=10)  # the restore is rejoining voice
+            typed = await site.alice.send(site.text, f"!play {media_server.url('/media/tone880.m4a')}")
+            await asyncio.sleep(0.5)  # the command reached the bot and waits
+            assert not [m for m in site.sim.messages(site.text) if m.id > typed.id and site.from_bot(m)]
+            voice.release()
+
+            added = await site.sim.wait_for_message(
+                site.text, lambda m: site.is_titled(m, "🎵  Track added"), after=typed, timeout=20
+            )
+            assert "Position 2" in added.text(), "behind the restored queue"
+            (note,) = site.titled("🔄  Resumed after restart")
+            assert note.id < added.id
+            assert "1 more track(s) queued" in note.text()
+            music = bot.music.existing(site.guild.id)
+            assert music is not None
+            assert music.player.current is not None
+            assert music.player.current.title == "chirp"
+            assert [t.title for t in music.player.queue] == ["tone660", "tone880"]

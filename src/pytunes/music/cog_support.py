@@ -21,8 +21,15 @@ Ctx = commands.Context["PyTunes"]
 
 
 async def guild_music(service: MusicService, ctx: Ctx) -> GuildMusic:
-    """The music of the command's guild; its announcements go to the channel the command came from."""
+    """The music of the command's guild; its announcements go to the channel the command came from.
+
+    Right after a start, waits until the guild's saved session is restored, so the command acts on it.
+    """
     assert ctx.guild is not None
+    if service.sessions.pending(ctx.guild.id):
+        if ctx.interaction is not None and not ctx.interaction.response.is_done():
+            await ctx.defer()  # the wait may outlast Discord's 3 s to acknowledge a slash command
+        await service.sessions.settled(ctx.guild.id)
     music = await service.guild(ctx.guild.id)
     music.announce_to = ctx.channel
     return music

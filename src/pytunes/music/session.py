@@ -14,7 +14,8 @@ paused until `resume`), and one "Resumed after restart" note goes to the channel
 player. The resumed track is not announced as "Now playing" again. A session nobody is waiting for
 (channel gone, nobody in it) is not rejoined: its queue is dropped, as the alone-in-voice rule would have
 done, and the channel is told; history is kept either way. Until a guild's restore is done nothing is
-written for it, so an early command cannot overwrite the saved session with an empty player.
+written for it, and its music commands wait for it (`settled`, bounded): a `play` during the rejoin would
+otherwise find an empty player, make the restore a no-op and have the next save drop the saved queue.
 """
 
 from __future__ import annotations
@@ -50,6 +51,9 @@ CHECKPOINT_SECONDS = 1.0
 POSITION_STEP = 0.25
 RETRY_SECONDS = 2.0
 FLUSH_TIMEOUT = 5.0
+# How long a command waits for its guild's restore: past the voice connect timeout (20 s), so a rejoin
+# that times out still finishes first.
+RESTORE_WAIT = 25.0
 
 
 def position_of(music: GuildMusic) -> float:
@@ -76,6 +80,7 @@ class SessionKeeper:
         self._wake = asyncio.Event()
         self._loaded = asyncio.Event()
         self._restoring: set[int] = set()
+        self._restored: dict[int, asyncio.Event] = {}  # set once that guild's restore is done
         self._saved: dict[int, str] = {}  # what each guild's row holds (state and channels)
         self._positions: dict[int, float] = {}
         self._closed = False
@@ -93,6 +98,25 @@ class SessionKeeper:
             return
         self._dirty.add(guild_id)
         self._wake.set()
+
+    def pending(self, guild_id: int) -> bool:
+        """Whether `guild_id` may still have a saved session to restore (or it is not known yet)."""
+        if self._closed:
+            return False
+        event = self._restored.get(guild_id)
+        return not self._loaded.is_set() or (event is not None and not event.is_set())
+
+    async def settled(self, guild_id: int) -> None:
+        """Return once `guild_id`'s saved session is back in its player (or there is none), at most after
+        `RESTORE_WAIT`."""
+        if not self.pending(guild_id):
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(RESTORE_WAIT):
+                await self._loaded.wait()
+                event = self._restored.get(guild_id)
+                if event is not None:
+                    await event.wait()
 
     # ------------------------------------------------------------------------------------------ saving
 
@@ -190,6 +214,7 @@ class SessionKeeper:
             self._saved[session.guild_id] = ""  # a row exists; its content is unknown to the writer
             self._positions[session.guild_id] = session.position
         self._restoring = {session.guild_id for session in saved}
+        self._restored = {session.guild_id: asyncio.Event() for session in saved}
         self._loaded.set()
         await self.service.bot.wait_until_ready()
         results = await asyncio.gather(*(self._restore(s) for s in saved), return_exceptions=True)
@@ -234,6 +259,7 @@ class SessionKeeper:
             return isinstance(result, Restored)
         finally:
             self._restoring.discard(guild_id)
+            self._restored.pop(guild_id, asyncio.Event()).set()
             self.changed(guild_id)
 
     async def _clear_ghost(self, guild: discord.Guild) -> None:
