@@ -189,6 +189,8 @@ async def test_kill_9_mid_track_resumes_where_it_was_with_everything_else(
         await site.sim.wait_for(
             lambda: any("chirp" in m.text() for m in site.titled("🎵  Now playing")), timeout=20
         )
+        await site.say("!silent on", "🤫  Silent mode")
+        await site.say("!normalize on", "🎚️  Normalization on")
         old = await site.sim.wait_for(site.current_ssrc, timeout=10)
         await site.audio_of(old, 3 + 10)  # the 3 s tone, then 10 s into the chirp
         bot.kill()
@@ -226,6 +228,11 @@ async def test_kill_9_mid_track_resumes_where_it_was_with_everything_else(
         resumed_audio = site.sim.voice.audio_seconds(site.guild.id, new)
         print(f"resume accuracy (kill -9): killed at {killed_at:.2f} s, resumed at {resumed_at:.2f} s")
         assert resumed_audio < CHIRP_SECONDS - killed_at + TOLERANCE
+
+        # Silent and normalize were on before the kill: toggling them now turns them off.
+        silent = await site.say("!silent", "🤫  Silent mode")
+        assert "Off:" in silent.text()
+        await site.say("!normalize", "🎚️  Normalization off")
 
 
 async def test_a_paused_player_comes_back_paused_and_resume_continues_where_it_stood(
