@@ -136,7 +136,8 @@ async def test_resume_at_a_new_volume_plays_on_when_the_source_is_gone(
     shutil.copy(media_files.long_webm, vanishing)
     await room.alice.join_voice(room.voice)
     await say(mw, room, f"!play {media_server.url('/media/vanishing440.webm')}", "🎵  Now playing")
-    await mw.sim.wait_for(lambda: mw.sim.voice.audio_seconds(room.guild.id, since=time.monotonic() - 5) >= 1)
+    started = time.monotonic()  # not earlier: the audio of the test before must not count
+    await mw.sim.wait_for(lambda: mw.sim.voice.audio_seconds(room.guild.id, since=started) >= 1)
     await say(mw, room, "!pause", "⏸️  Paused")
     await say(mw, room, "!volume 30", "🔊  Volume changed")
     vanishing.unlink()  # re-resolving the link now fails (404)
