@@ -257,7 +257,14 @@ class BotProcess:
                 "ca_file": connection.ca_file,
             },
             "database_url": f"sqlite+aiosqlite:///{database}",
-            "settings": {"media_allow_private_hosts": True, "log_level": "WARNING", **settings},
+            "settings": {
+                "media_allow_private_hosts": True,
+                "log_level": "WARNING",
+                # Next to the database, never the repository's data/ folder.
+                "audio_cache_dir": str(database.parent / "audio-cache"),
+                "library_dir": str(database.parent / "library"),
+                **settings,
+            },
             "loggers": loggers or {},  # e.g. {"discord.voice_state": "DEBUG"} to look into a failure
         }
         self.log_file = log_file

@@ -40,6 +40,9 @@ def bot_environment(
     env.update(
         {
             "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+            # Next to the database, never the repository's data/ folder (the bot runs in the checkout).
+            "AUDIO_CACHE_DIR": str(database.parent / "audio-cache"),
+            "LIBRARY_DIR": str(database.parent / "library"),
             "LOG_LEVEL": "INFO",
             "MEDIA_ALLOW_PRIVATE_HOSTS": "true",
             "PYTHONUNBUFFERED": "1",
