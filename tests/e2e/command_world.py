@@ -3,11 +3,14 @@ restarted against the same simcord and database, and the helpers those tests sha
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
+
+import pytest
 
 from pytunes.bot import PyTunes
 from pytunes.config import Settings
@@ -17,6 +20,7 @@ from pytunes.runner import running_bot
 from pytunes.sandbox import simcord_settings
 from simcord import InteractionRecord, Message, Simcord, SimUser
 from tests.e2e.music_world import MusicWorld, Room, build_room
+from tests.media.conftest import MediaServer
 
 
 @dataclass
@@ -87,6 +91,25 @@ async def library_world(base: Path) -> AsyncIterator[CommandWorld]:
         yield world
 
 
+def library_world_fixture(folder: str) -> Any:
+    """The module-scoped `mw` fixture of a test module about the local library: one `library_world` in a
+    new temporary folder named `folder`, started once the local media server is up."""
+
+    @pytest.fixture(scope="module")
+    async def mw(
+        tmp_path_factory: pytest.TempPathFactory, media_server: MediaServer
+    ) -> AsyncIterator[CommandWorld]:
+        async with library_world(Path(tmp_path_factory.mktemp(folder))) as world:
+            yield world
+
+    return mw
+
+
+def file_names(folder: Path) -> list[str]:
+    """The names in `folder`, sorted; none if it is not there."""
+    return sorted(os.listdir(folder)) if folder.exists() else []
+
+
 async def reset_room(mw: CommandWorld, room: Room) -> None:
     """Bot out of voice, player empty, nobody in voice, every timer of the test run out."""
     bot_channel = mw.bot_channel(room)
@@ -138,6 +161,29 @@ async def followup(mw: MusicWorld, record: InteractionRecord, text: str, *, time
 
     found: Message = await mw.sim.wait_for(find, timeout)
     return found
+
+
+async def settled(click: InteractionRecord) -> InteractionRecord:
+    """The click, once acknowledged (it must never fail)."""
+    await click.wait_settled()
+    assert not click.failed
+    return click
+
+
+async def answer_to_click(
+    mw: MusicWorld,
+    room: Room,
+    message: Message,
+    label: str,
+    answer: str,
+    *,
+    text: str = "",
+    timeout: float = 10,
+) -> Message:
+    """Alice clicks `label` on `message` (the click must be acknowledged); the bot's first answer titled
+    `answer` (and mentioning `text`) after `message`."""
+    await settled(await room.alice.click(message, label))
+    return await mw.sim.wait_for_message(room.text, titled(mw, answer, text), after=message, timeout=timeout)
 
 
 def titles(message: Message) -> list[str]:

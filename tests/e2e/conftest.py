@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import shutil
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from pytunes.runner import running_bot
 from pytunes.sandbox import simcord_settings
 from simcord import Channel, Guild, Message, Simcord, SimUser
 from simcord.world import Application
+from tests.e2e.command_world import CommandWorld
 
 
 @dataclass
@@ -52,6 +54,17 @@ async def bot_world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[B
         settings = test_settings(sim, app, tmp_path_factory.mktemp("db") / "pytunes.db")
         async with running_bot(settings, clock=clock, guild_ready_timeout=0.05) as bot:
             yield BotWorld(sim, app, bot, clock, guild, general, lounge, alice, bob)
+
+
+@pytest.fixture
+def library(mw: CommandWorld) -> Iterator[Path]:
+    """The local library folder of the module's `mw` (a `library_world`): there when the test starts, gone
+    with all it holds when the test is over."""
+    assert mw.settings is not None
+    root = Path(mw.settings.library_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
 
 
 # Media made once per session and served locally; shared with the media tests.

@@ -8,19 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.command_world import CommandWorld, library_world, reset_room, say, slash, titled
+from tests.e2e.command_world import CommandWorld, library_world_fixture, reset_room, say, slash, titled
 from tests.e2e.music_world import heard
-from tests.media.conftest import MediaFiles, MediaServer
+from tests.media.conftest import MediaFiles
 
 pytestmark = pytest.mark.slow
 
-
-@pytest.fixture(scope="module")
-async def mw(
-    tmp_path_factory: pytest.TempPathFactory, media_server: MediaServer
-) -> AsyncIterator[CommandWorld]:
-    async with library_world(Path(tmp_path_factory.mktemp("attachments"))) as world:
-        yield world
+mw = library_world_fixture("attachments")
 
 
 @pytest.fixture(autouse=True)

@@ -11,28 +11,25 @@ from pathlib import Path
 
 import pytest
 
-from simcord import InteractionRecord, Message
-from tests.e2e.command_world import CommandWorld, labels, library_world, reset_room, say, slash, titled
+from simcord import Message
+from tests.e2e.command_world import (
+    CommandWorld,
+    answer_to_click,
+    file_names,
+    labels,
+    library_world_fixture,
+    reset_room,
+    say,
+    settled,
+    slash,
+    titled,
+)
 from tests.e2e.music_world import heard
 from tests.media.conftest import MediaFiles, MediaServer
 
 pytestmark = pytest.mark.slow
 
-
-@pytest.fixture(scope="module")
-async def mw(
-    tmp_path_factory: pytest.TempPathFactory, media_server: MediaServer
-) -> AsyncIterator[CommandWorld]:
-    async with library_world(Path(tmp_path_factory.mktemp("library"))) as world:
-        yield world
-
-
-@pytest.fixture
-def library(mw: CommandWorld) -> Path:
-    assert mw.settings is not None
-    root = Path(mw.settings.library_dir)
-    root.mkdir(parents=True, exist_ok=True)
-    return root
+mw = library_world_fixture("library")
 
 
 @pytest.fixture(autouse=True)
@@ -40,22 +37,11 @@ async def fresh_room(mw: CommandWorld, library: Path) -> AsyncIterator[None]:
     await mw.room.alice.join_voice(mw.room.voice)
     yield
     await reset_room(mw, mw.room)
-    shutil.rmtree(library, ignore_errors=True)
 
 
 def plain(message: Message) -> str:
     """The message's text without the markdown escapes and bold marks that file names get."""
     return message.text().replace("\\", "").replace("**", "")
-
-
-def names(library: Path) -> list[str]:
-    return sorted(os.listdir(library))
-
-
-async def settled(click: InteractionRecord) -> InteractionRecord:
-    await click.wait_settled()
-    assert not click.failed
-    return click
 
 
 def components(message: Message) -> int:
@@ -111,7 +97,7 @@ async def test_download_saves_a_checked_file_then_plays_it(
     assert "tone660.mp3" in done.text()
     assert "📁 Local file" in playing.text()
     assert await heard(mw, room, 1.5, since=since) == 660
-    assert names(library) == ["tone660.mp3"]
+    assert file_names(library) == ["tone660.mp3"]
 
     again = await say(mw, room, f"!local download {media_server.url('/media/tone660.mp3')}", "✅  Downloaded")
     assert "tone660 (1).mp3" in again.text()
@@ -121,7 +107,7 @@ async def test_download_saves_a_checked_file_then_plays_it(
         mw, room, f"!local download {media_server.url('/media/tone880.m4a')} ../../my tune", "✅  Downloaded"
     )
     assert "_.._my tune.m4a" in plain(custom), "a custom name is sanitized and borrows the real extension"
-    assert names(library) == ["My Song (live).mp3", "_.._my tune.m4a", "tone660 (1).mp3", "tone660.mp3"]
+    assert file_names(library) == ["My Song (live).mp3", "_.._my tune.m4a", "tone660 (1).mp3", "tone660.mp3"]
 
 
 @pytest.mark.parametrize(
@@ -141,7 +127,7 @@ async def test_download_refuses_what_is_not_a_small_audio_file(
 ) -> None:
     failed = await say(mw, mw.room, f"!local download {media_server.url(path)}", "🚫  Download failed")
     assert reason in failed.text()
-    assert names(library) == [], "nothing kept, no part file left behind"
+    assert file_names(library) == [], "nothing kept, no part file left behind"
     assert mw.bot_channel(mw.room) is None, "a failed download plays nothing"
 
 
@@ -182,7 +168,7 @@ async def test_upload_by_prefix_and_slash(mw: CommandWorld, media_files: MediaFi
     await mw.sim.wait_for(
         lambda: any("_CON.m4a" in m.text() for m in [record.response, *record.followups] if m)
     )
-    assert names(library) == ["Morning Tone.mp3", "_CON.m4a"]
+    assert file_names(library) == ["Morning Tone.mp3", "_CON.m4a"]
 
     missing = await say(mw, room, "!local upload", "🚫  Upload failed")
     assert "Attach an audio file to your message." in missing.text()
@@ -193,7 +179,7 @@ async def test_upload_by_prefix_and_slash(mw: CommandWorld, media_files: MediaFi
     for upload, reason in uploads:
         refused = await say(mw, room, "!local upload", "🚫  Download failed", files=[upload], timeout=10)
         assert reason in refused.text()
-    assert names(library) == ["Morning Tone.mp3", "_CON.m4a"]
+    assert file_names(library) == ["Morning Tone.mp3", "_CON.m4a"]
 
 
 # ------------------------------------------------------------------------------------------------ play
@@ -250,8 +236,7 @@ async def test_same_titles_get_a_picker_and_long_names_autocomplete_to_a_token(
     picker = await say(mw, room, "!local play song", "📁  Pick a track to play")
     assert "`1.` song.m4a" in picker.text()
     assert "`2.` song.mp3" in picker.text()
-    await settled(await room.alice.click(picker, "2"))
-    await mw.sim.wait_for_message(room.text, titled(mw, "🎵  Now playing", "song"), after=picker, timeout=15)
+    await answer_to_click(mw, room, picker, "2", "🎵  Now playing", text="song", timeout=15)
     assert mw.music(room).player.current is not None
     assert mw.music(room).player.current.locator == "song.mp3"
     await say(mw, room, "!stop", "⏹️  Playback stopped")
@@ -276,8 +261,7 @@ async def test_picker_cancel_adds_nothing(mw: CommandWorld, media_files: MediaFi
         shutil.copy(media_files.mp3, library / name)
     picker = await say(mw, room, "!local play tone", "📁  Pick a track to play")
     assert labels(picker) == [["1", "2", "❌ Cancel"]]
-    await settled(await room.alice.click(picker, "❌ Cancel"))
-    await mw.sim.wait_for_message(room.text, titled(mw, "✖  Search cancelled"), after=picker, timeout=10)
+    await answer_to_click(mw, room, picker, "❌ Cancel", "✖  Search cancelled")
     assert mw.bot_channel(room) is None
 
 
@@ -293,16 +277,15 @@ async def test_rename_keeps_the_type_and_the_sidecars(
     (library / "song.mp3.lufs").write_text("-14.0")
     renamed = await say(mw, room, "!local rename song ../Song Two.flac", "✏️  Renamed")
     assert "song.mp3 → _Song Two.mp3" in plain(renamed), "sanitized; a rename never changes the type"
-    assert names(library) == ["_Song Two.mp3", "_Song Two.mp3.lufs", "song remix.mp3"]
+    assert file_names(library) == ["_Song Two.mp3", "_Song Two.mp3.lufs", "song remix.mp3"]
     taken = await say(mw, room, "!local rename remix _Song Two.flac", "✏️  Renamed")
     assert "song remix.mp3 → _Song Two (1).mp3" in plain(taken)
     ambiguous = await say(mw, room, "!local rename Song x", "✏️  Pick a track to rename")
     assert labels(ambiguous) == [["1", "2", "❌ Cancel"]]
-    await settled(await room.alice.click(ambiguous, "❌ Cancel"))
-    await mw.sim.wait_for_message(room.text, titled(mw, "✖  Search cancelled"), after=ambiguous, timeout=10)
+    await answer_to_click(mw, room, ambiguous, "❌ Cancel", "✖  Search cancelled")
     missing = await say(mw, room, "!local rename nothing x", "🔎  No local match")
     assert "nothing" in missing.text()
-    assert len(names(library)) == 3
+    assert len(file_names(library)) == 3
 
 
 # ------------------------------------------------------------------------------------------------ remove
@@ -319,25 +302,21 @@ async def test_remove_asks_first_and_takes_the_sidecars(
     prompt = await say(mw, room, "!local remove gone", "🗑️  Delete this track?")
     assert labels(prompt) == [["🗑️ Delete", "Keep it"]]
     await settled(await room.bob.click(prompt, "🗑️ Delete"))  # only the author decides
-    await settled(await room.alice.click(prompt, "Keep it"))
-    kept = await mw.sim.wait_for_message(
-        room.text, titled(mw, "✖  Removal cancelled"), after=prompt, timeout=10
-    )
+    kept = await answer_to_click(mw, room, prompt, "Keep it", "✖  Removal cancelled")
     assert "gone.mp3" in kept.text()
-    assert "gone.mp3" in names(library)
+    assert "gone.mp3" in file_names(library)
 
     prompt = await say(mw, room, "!local remove gone", "🗑️  Delete this track?")
-    await settled(await room.alice.click(prompt, "🗑️ Delete"))
-    removed = await mw.sim.wait_for_message(room.text, titled(mw, "🗑️  Removed"), after=prompt, timeout=10)
+    removed = await answer_to_click(mw, room, prompt, "🗑️ Delete", "🗑️  Removed")
     assert "2 file(s) that belonged to it" in removed.text()
-    assert names(library) == ["gone too.mp3"]
+    assert file_names(library) == ["gone too.mp3"]
 
     # No answer within a minute keeps the file.
     prompt = await say(mw, room, "!local remove gone too", "🗑️  Delete this track?")
     await mw.sim.wait_for(lambda: 60 in mw.clock.pending())
     await mw.clock.advance(61)
     await mw.sim.wait_for_message(room.text, titled(mw, "✖  Removal cancelled"), after=prompt, timeout=10)
-    assert names(library) == ["gone too.mp3"]
+    assert file_names(library) == ["gone too.mp3"]
     blank = await say(mw, room, "!local remove", "🚫  Remove failed")
     assert "Provide a name to remove." in blank.text()
 
@@ -349,14 +328,10 @@ async def test_remove_with_several_matches_picks_then_asks(
     for name in ("one beat.mp3", "two beat.mp3"):
         shutil.copy(media_files.mp3, library / name)
     picker = await say(mw, room, "!local remove beat", "🗑️  Pick a track to remove")
-    await settled(await room.alice.click(picker, "2"))
-    prompt = await mw.sim.wait_for_message(
-        room.text, titled(mw, "🗑️  Delete this track?"), after=picker, timeout=10
-    )
+    prompt = await answer_to_click(mw, room, picker, "2", "🗑️  Delete this track?")
     assert "two beat.mp3" in prompt.text()
-    await settled(await room.alice.click(prompt, "🗑️ Delete"))
-    await mw.sim.wait_for_message(room.text, titled(mw, "🗑️  Removed"), after=prompt, timeout=10)
-    assert names(library) == ["one beat.mp3"]
+    await answer_to_click(mw, room, prompt, "🗑️ Delete", "🗑️  Removed")
+    assert file_names(library) == ["one beat.mp3"]
 
 
 async def test_local_commands_need_the_same_voice_channel(mw: CommandWorld) -> None:

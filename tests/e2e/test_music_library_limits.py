@@ -3,7 +3,6 @@ renaming or removing a track the queue still needs. Each refusal says why and ch
 
 from __future__ import annotations
 
-import os
 import random
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -12,28 +11,22 @@ from pathlib import Path
 import pytest
 
 from pytunes.music.local_cog import LocalLibrary
-from tests.e2e.command_world import CommandWorld, library_world, reset_room, say, slash, titled
+from tests.e2e.command_world import (
+    CommandWorld,
+    file_names,
+    library_world_fixture,
+    reset_room,
+    say,
+    slash,
+    titled,
+)
 from tests.media.conftest import MediaFiles, MediaServer
 
 pytestmark = pytest.mark.slow
 
 DEFERRED = 5  # the interaction callback type of "thinking…"
 
-
-@pytest.fixture(scope="module")
-async def mw(
-    tmp_path_factory: pytest.TempPathFactory, media_server: MediaServer
-) -> AsyncIterator[CommandWorld]:
-    async with library_world(Path(tmp_path_factory.mktemp("library-limits"))) as world:
-        yield world
-
-
-@pytest.fixture
-def library(mw: CommandWorld) -> Path:
-    assert mw.settings is not None
-    root = Path(mw.settings.library_dir)
-    root.mkdir(parents=True, exist_ok=True)
-    return root
+mw = library_world_fixture("library-limits")
 
 
 @pytest.fixture
@@ -48,7 +41,6 @@ async def fresh_room(mw: CommandWorld, library: Path) -> AsyncIterator[None]:
     await mw.room.alice.join_voice(mw.room.voice)
     yield
     await reset_room(mw, mw.room)
-    shutil.rmtree(library, ignore_errors=True)
 
 
 @pytest.fixture
@@ -58,10 +50,6 @@ def capped(cog: LocalLibrary) -> Iterator[None]:
     cog.media.library.max_bytes = 1024 * 1024
     yield
     cog.media.library.max_bytes = before
-
-
-def names(folder: Path) -> list[str]:
-    return sorted(os.listdir(folder)) if folder.exists() else []
 
 
 def junk_m4a(m4a: bytes) -> bytes:
@@ -92,7 +80,7 @@ async def test_a_valid_header_in_front_of_junk_is_refused(
         assert "That file is damaged: FFmpeg couldn't decode it." in refused.text()
         played = await say(mw, room, "!play", "🚫  Could not play that", files=[upload])
         assert "damaged" in played.text()
-    assert names(library) == [], "nothing kept: no library file, no attachment, no part file"
+    assert file_names(library) == [], "nothing kept: no library file, no attachment, no part file"
     assert mw.bot_channel(room) is None
 
 
@@ -108,7 +96,7 @@ async def test_a_full_library_refuses_downloads_and_uploads(
     refused = await say(mw, room, "!local upload", "🚫  Download failed", files=[upload])
     assert "The library is full: 0.8 MB of 1 MB used, and this file needs 0.3 MB." in refused.text()
     assert "local remove" in refused.text()
-    assert names(library) == ["big.wav"]
+    assert file_names(library) == ["big.wav"]
 
     (library / "big.wav").write_bytes(b"x" * (1024 * 1024))
     seen = len(media_server.requests)
@@ -119,7 +107,7 @@ async def test_a_full_library_refuses_downloads_and_uploads(
     assert len(media_server.requests) == seen, "refused before a single byte was fetched"
     played = await say(mw, room, "!play", "🚫  Could not play that", files=[upload])
     assert "The library is full" in played.text()
-    assert names(library) == ["big.wav"]
+    assert file_names(library) == ["big.wav"]
     assert mw.bot_channel(room) is None
 
     (library / "big.wav").unlink()
@@ -151,7 +139,7 @@ async def test_one_download_at_a_time_per_person(
     finally:
         downloader.timeout = before
     assert cog.media.slots.running == 0
-    assert names(library) == []
+    assert file_names(library) == []
     await say(mw, room, f"!local download {media_server.url('/media/tone660.mp3')}", "✅  Downloaded")
 
 
@@ -171,12 +159,12 @@ async def test_a_playing_or_queued_track_is_neither_renamed_nor_removed(
     assert "long.webm is playing right now; skip or stop it first." in playing.text().replace("**", "")
     queued = await say(mw, room, "!local remove next", "🚫  Remove failed")
     assert "next.mp3 is in the queue; remove it from the queue first." in queued.text().replace("**", "")
-    assert names(library) == ["long.webm", "next.mp3"]
+    assert file_names(library) == ["long.webm", "next.mp3"]
     assert [t.locator for t in mw.music(room).player.queue] == ["next.mp3"]
 
     await say(mw, room, "!clear", "🧹  Queue cleared")
     await say(mw, room, "!local rename next later", "✏️  Renamed")
-    assert names(library) == ["later.mp3", "long.webm"]
+    assert file_names(library) == ["later.mp3", "long.webm"]
 
 
 # ------------------------------------------------------------------------------------------------ slash
@@ -202,4 +190,4 @@ async def test_slash_play_rename_and_remove_answer_at_once(
     assert remove.ack_type == DEFERRED
     assert not remove.failed
     await mw.sim.wait_for(lambda: any("Delete this track?" in m.text() for m in remove.messages()))
-    assert names(library) == ["beep.mp3"]
+    assert file_names(library) == ["beep.mp3"]

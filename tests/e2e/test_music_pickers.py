@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from simcord import InteractionRecord, Message
+from simcord import Message
 from tests.e2e.command_world import (
     CommandWorld,
     command_world,
@@ -16,6 +16,7 @@ from tests.e2e.command_world import (
     labels,
     reset_room,
     say,
+    settled,
     slash,
     titled,
     titles,
@@ -56,13 +57,6 @@ def disabled(message: Message) -> list[str]:
 
 def notices(mw: CommandWorld, room: Room, text: str) -> list[Message]:
     return [m for m in mw.sim.messages(room.text, include_ephemeral=True) if m.ephemeral and text in m.text()]
-
-
-async def settled(click: InteractionRecord) -> InteractionRecord:
-    """The click, once acknowledged (it must never fail)."""
-    await click.wait_settled()
-    assert not click.failed
-    return click
 
 
 # ------------------------------------------------------------------------------------------------ queue
