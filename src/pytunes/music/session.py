@@ -16,6 +16,8 @@ player. The resumed track is not announced as "Now playing" again. A session nob
 done, and the channel is told; history is kept either way. Until a guild's restore is done nothing is
 written for it, and its music commands wait for it (`settled`, bounded): a `play` during the rejoin would
 otherwise find an empty player, make the restore a no-op and have the next save drop the saved queue.
+A restore that does not finish (shutdown during the rejoin, an unexpected error) leaves the saved row as it
+is: until the player holds something of its own, an empty player is not written over it.
 """
 
 from __future__ import annotations
@@ -81,6 +83,9 @@ class SessionKeeper:
         self._loaded = asyncio.Event()
         self._restoring: set[int] = set()
         self._restored: dict[int, asyncio.Event] = {}  # set once that guild's restore is done
+        # Guilds whose restore ended before the player took the saved state over: their empty player must
+        # not be saved over (and so delete) the row, which the next start can still restore.
+        self._unrestored: set[int] = set()
         self._saved: dict[int, str] = {}  # what each guild's row holds (state and channels)
         self._positions: dict[int, float] = {}
         self._closed = False
@@ -150,6 +155,8 @@ class SessionKeeper:
         guild_id = music.guild_id
         snapshot = music.player.snapshot()
         if snapshot.empty:
+            if guild_id in self._unrestored:
+                return
             if guild_id in self._saved:
                 await self.store.delete(guild_id)
                 self._saved.pop(guild_id, None)
@@ -167,6 +174,7 @@ class SessionKeeper:
         if self._saved.get(guild_id) == key and abs(saved_at - session.position) < POSITION_STEP:
             return
         await self.store.save(session)
+        self._unrestored.discard(guild_id)  # the player's own session replaced the one it never got back
         self._saved[guild_id] = key
         self._positions[guild_id] = session.position
 
@@ -176,6 +184,8 @@ class SessionKeeper:
             guild_id = music.guild_id
             if guild_id not in self._saved or guild_id in self._restoring or music.player.paused:
                 continue
+            if guild_id in self._unrestored:
+                continue  # the row's position belongs to the saved track, not to this player
             position = position_of(music)
             if abs(self._positions.get(guild_id, -1.0) - position) >= POSITION_STEP:
                 positions[guild_id] = position
@@ -228,11 +238,13 @@ class SessionKeeper:
 
     async def _restore(self, session: SavedSession) -> bool:
         guild_id = session.guild_id
+        took_over = False
         try:
             try:
                 snapshot = decode(session.state)
             except SnapshotError:
                 log.warning("the saved music session of guild %s can't be read; ignoring it", guild_id)
+                took_over = True  # nothing in that row can ever be restored: it may go
                 return False
             guild = self.service.bot.get_guild(guild_id)
             if guild is None:
@@ -247,6 +259,7 @@ class SessionKeeper:
                 snapshot = Snapshot(history=snapshot.history)
                 await self._clear_ghost(guild)
             result, batch = music.act(lambda p: p.restore(snapshot, session.position), hold=True)
+            took_over = True
             try:
                 if isinstance(result, Restored) and result.track is not None:
                     await music.announce(resumed(result), self.service.leave_seconds)
@@ -258,6 +271,9 @@ class SessionKeeper:
                 music.release(batch)
             return isinstance(result, Restored)
         finally:
+            # Cancelled (shutdown during the rejoin) or failed before `restore`: the row stays for later.
+            if not took_over:
+                self._unrestored.add(guild_id)
             self._restoring.discard(guild_id)
             self._restored.pop(guild_id, asyncio.Event()).set()
             self.changed(guild_id)
