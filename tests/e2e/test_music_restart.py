@@ -14,11 +14,13 @@ import re
 import statistics
 import time
 from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from pytunes.bot import PyTunes
 from pytunes.config import Settings
 from pytunes.core.clock import ManualClock
 from pytunes.runner import running_bot
@@ -129,6 +131,15 @@ class Site:
 
     def ssrcs(self) -> set[int]:
         return {s.ssrc for s in self.sim.voice.streams(self.guild.id)}
+
+    def bot_in_process(self) -> AbstractAsyncContextManager[PyTunes]:
+        """A new bot run in this process (with its own `ManualClock`) on this site's simcord and database;
+        starting one after another has stopped is a restart."""
+        base = Settings(_env_file=None, media_allow_private_hosts=True, reply_delete_seconds=30)  # type: ignore[call-arg]
+        settings = simcord_settings(
+            base, self.sim.connection(self.app), database_url=f"sqlite+aiosqlite:///{self.database}"
+        )
+        return running_bot(settings, clock=ManualClock(), guild_ready_timeout=0.05)
 
 
 class SlowVoice:
@@ -271,12 +282,8 @@ async def test_a_paused_player_comes_back_paused_and_resume_continues_where_it_s
 async def test_a_graceful_restart_in_process_resumes_and_an_empty_channel_is_not_rejoined(
     site: Site, media_server: MediaServer, chirp: str
 ) -> None:
-    base = Settings(_env_file=None, media_allow_private_hosts=True, reply_delete_seconds=30)  # type: ignore[call-arg]
-    settings = simcord_settings(
-        base, site.sim.connection(site.app), database_url=f"sqlite+aiosqlite:///{site.database}"
-    )
     await site.alice.join_voice(site.voice)
-    async with running_bot(settings, clock=ManualClock(), guild_ready_timeout=0.05):
+    async with site.bot_in_process():
         await site.say(f"!play {media_server.url(chirp)}", "🎵  Now playing")
         await site.say(f"!play {media_server.url('/media/tone660.mp3')}", "🎵  Track added")
         old = await site.sim.wait_for(site.current_ssrc, timeout=10)
@@ -285,7 +292,7 @@ async def test_a_graceful_restart_in_process_resumes_and_an_empty_channel_is_not
     assert site.guild.voice_channel_of(site.app.bot.id) is None, "a clean shutdown leaves voice"
 
     before = site.ssrcs()
-    async with running_bot(settings, clock=ManualClock(), guild_ready_timeout=0.05) as bot:
+    async with site.bot_in_process() as bot:
         await site.sim.wait_for(lambda: site.titled("🔄  Resumed after restart"), timeout=30)
         new = await site.new_stream(besides=before, seconds=1.0)
         resumed_at = position_at_start(await site.sim.voice.pcm(site.guild.id, new))
@@ -306,7 +313,7 @@ async def test_a_graceful_restart_in_process_resumes_and_an_empty_channel_is_not
 
     # Nobody left to listen: the bot stays away, says why once, and keeps the history.
     await site.alice.leave_voice(site.guild)
-    async with running_bot(settings, clock=ManualClock(), guild_ready_timeout=0.05) as bot:
+    async with site.bot_in_process() as bot:
         (note,) = await site.sim.wait_for(lambda: site.titled("⏹️  Not resumed after restart"), timeout=30)
         assert "Nobody is in" in note.text()
         assert site.guild.voice_channel_of(site.app.bot.id) is None
@@ -320,17 +327,13 @@ async def test_a_graceful_restart_in_process_resumes_and_an_empty_channel_is_not
 async def test_a_command_during_the_restore_waits_for_it_and_adds_to_the_saved_queue(
     site: Site, media_server: MediaServer, chirp: str
 ) -> None:
-    base = Settings(_env_file=None, media_allow_private_hosts=True, reply_delete_seconds=30)  # type: ignore[call-arg]
-    settings = simcord_settings(
-        base, site.sim.connection(site.app), database_url=f"sqlite+aiosqlite:///{site.database}"
-    )
     await site.alice.join_voice(site.voice)
-    async with running_bot(settings, clock=ManualClock(), guild_ready_timeout=0.05):
+    async with site.bot_in_process():
         await site.say(f"!play {media_server.url(chirp)}", "🎵  Now playing")
         await site.say(f"!play {media_server.url('/media/tone660.mp3')}", "🎵  Track added")
 
     with SlowVoice(site.sim) as voice:
-        async with running_bot(settings, clock=ManualClock(), guild_ready_timeout=0.05) as bot:
+        async with site.bot_in_process() as bot:
             await site.sim.wait_for(lambda: voice.held, timeout=10)  # the restore is rejoining voice
             typed = await site.alice.send(site.text, f"!play {media_server.url('/media/tone880.m4a')}")
             await asyncio.sleep(0.5)  # the command reached the bot and waits

@@ -15,6 +15,7 @@ import pytest
 
 from pytunes.music.spotify_matches import SpotifyMatchStore
 from tests.e2e.command_world import CommandWorld, command_world, followup, reset_room, say, slash, titled
+from tests.e2e.music_world import Room
 from tests.media.conftest import MediaServer
 from tests.media.fake_spotify import CLIENT_ID, CLIENT_SECRET, FakeSpotify, fake_spotify, sid
 from tests.media.test_spotify import LIVE_FIRST, SONG, catalogue
@@ -55,6 +56,13 @@ def fresh_fake(fake_spotify: FakeSpotify) -> None:
     fake_spotify.reset()
 
 
+async def pause_a_long_track(sw: CommandWorld, room: Room, media_server: MediaServer) -> None:
+    """Alice joins voice and a long track starts, then is paused: what is played next only queues."""
+    await room.alice.join_voice(room.voice)
+    await say(sw, room, f"!play {media_server.url('/media/long440.webm')}", "🎵  Now playing")
+    await say(sw, room, "!pause", "⏸️  Paused")
+
+
 async def test_a_track_link_is_queued_then_matched_to_the_studio_upload(
     sw: CommandWorld, fake_spotify: FakeSpotify
 ) -> None:
@@ -87,9 +95,7 @@ async def test_slash_play_a_long_playlist_queues_up_to_the_limit(
     sw: CommandWorld, fake_spotify: FakeSpotify, media_server: MediaServer
 ) -> None:
     room = sw.room
-    await room.alice.join_voice(room.voice)
-    await say(sw, room, f"!play {media_server.url('/media/long440.webm')}", "🎵  Now playing")
-    await say(sw, room, "!pause", "⏸️  Paused")
+    await pause_a_long_track(sw, room, media_server)
 
     record = await slash(sw, room, "play", query=f"spotify:playlist:{sid('playlist')}")
     added = await followup(sw, record, "Road Trip")
@@ -115,9 +121,7 @@ async def test_an_album_and_an_artist_are_confirmed_by_name(
     sw: CommandWorld, media_server: MediaServer
 ) -> None:
     room = sw.room
-    await room.alice.join_voice(room.voice)
-    await say(sw, room, f"!play {media_server.url('/media/long440.webm')}", "🎵  Now playing")
-    await say(sw, room, "!pause", "⏸️  Paused")
+    await pause_a_long_track(sw, room, media_server)
     album = await say(sw, room, f"!play spotify:album:{sid('album')}", "🎵  Playlist added")
     assert "Low Tide — The Tides" in album.text()
     assert f"Playlist length: {LIMIT}" in album.text()
@@ -148,10 +152,8 @@ async def test_a_revoked_token_is_renewed_once_between_two_plays(
     sw: CommandWorld, fake_spotify: FakeSpotify, media_server: MediaServer
 ) -> None:
     room = sw.room
-    await room.alice.join_voice(room.voice)
     # Something paused is playing, so the Spotify tracks only queue: the requests asserted are the plays'.
-    await say(sw, room, f"!play {media_server.url('/media/long440.webm')}", "🎵  Now playing")
-    await say(sw, room, "!pause", "⏸️  Paused")
+    await pause_a_long_track(sw, room, media_server)
     queuing = await say(sw, room, f"!play spotify:track:{SONG}", "⏳  Queuing…")
     await sw.sim.wait_for_message(room.text, titled(sw, "🎵  Track added", "Harbour Lights"), after=queuing)
     assert len(fake_spotify.token_requests) == 1
