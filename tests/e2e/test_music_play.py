@@ -56,7 +56,8 @@ async def test_play_into_an_empty_queue(mw: MusicWorld, media_server: MediaServe
     assert room.guild.voice_channel_of(mw.app.bot.id) == room.voice.id
     assert await heard(mw, room, 2.5, since=since) == 440
     presence = mw.sim.presence(mw.app) or {}
-    assert "tone440" in str(presence) or "Playing" in str(presence)
+    statuses = [activity.get("state") for activity in presence.get("activities", [])]
+    assert statuses == ["Playing tone440 · Web link"], presence
 
 
 async def test_queue_three_and_skip_two(mw: MusicWorld, media_server: MediaServer) -> None:

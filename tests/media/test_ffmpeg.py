@@ -213,6 +213,11 @@ def test_seeking_keeps_passthrough_and_skips_audio(
     media_server: MediaServer, media_files: MediaFiles
 ) -> None:
     source = build_audio_source(remote(media_server.url(f"/media/{media_files.long_webm.name}")), start_at=20)
+    argv: list[str] = source._process.args  # type: ignore[assignment]  # Popen was given a list
+    assert argv[argv.index("-c:a") + 1] == "copy", "an Opus source is still copied, not re-encoded"
+    # Input seeking (before -i) is what keeps stream copy possible; output seeking would decode.
+    assert argv.index("-ss") < argv.index("-i")
+    assert argv[argv.index("-ss") + 1] == "20.000"
     assert_ogg_opus(read_packets(source), 10.0)
 
 

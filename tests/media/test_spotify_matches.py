@@ -1,6 +1,7 @@
 """Spotify matching under the YouTube Data API's quota: a used-up quota falls back to yt-dlp search,
-matches are kept in the database for the next process, and nonsense Retry-After values are refused.
-Against the local fakes of the Spotify and YouTube Data APIs (no network)."""
+matches are kept in the database for the next process (and dropped once their video is gone), and
+nonsense Retry-After values are refused. Against the local fakes of the Spotify and YouTube Data APIs
+(no network)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from pytunes.music.media.errors import QuotaExceededError, RateLimitedError
+from pytunes.music.media.errors import (
+    MediaError,
+    NoResultsError,
+    QuotaExceededError,
+    RateLimitedError,
+    ResolveTimeoutError,
+    UnsupportedSourceError,
+    error_for,
+)
+from pytunes.music.media.extract import ExtractKind, ExtractRequest, _failure
 from pytunes.music.media.resolver import MediaResolver
-from pytunes.music.media.results import MediaEntry, SourceKind
+from pytunes.music.media.results import MediaEntry, PlaylistResult, ResolvedMedia, SourceKind
 from pytunes.music.media.spotify import _later, _retry_after
 from pytunes.music.media.spotify_source import QUOTA_PAUSE
 from pytunes.music.spotify_matches import SpotifyMatchStore
@@ -137,6 +147,9 @@ class BrokenStore:
     async def put(self, track_id: str, video_id: str) -> None:
         raise OSError("database is down")
 
+    async def forget(self, track_id: str, video_id: str) -> None:
+        raise OSError("database is down")
+
 
 async def test_a_broken_database_costs_a_search_not_the_track(
     fake: FakeSpotify, media_server: MediaServer
@@ -147,6 +160,133 @@ async def test_a_broken_database_costs_a_search_not_the_track(
         again = await resolver.fetch_stream(f"spotify:track:{SONG}")
     assert media.id == again.id == "aaaaaaaaaa4"
     assert len(fake.seen("/youtube/v3/search")) == 1, "kept in memory all the same"
+
+
+# ------------------------------------------------------------------------------ matches that went away
+
+# yt-dlp's own words for a video that can't be had any more, and for a slow network.
+PRIVATE = "ERROR: [youtube] {id}: Private video. Sign in if you've been granted access to this video"
+DELETED = "ERROR: [youtube] {id}: Video unavailable. This video has been removed by the uploader"
+SLOW = "ERROR: [youtube] {id}: Unable to download API page: The read operation timed out"
+BOT_CHECK = "ERROR: [youtube] {id}: Sign in to confirm you're not a bot. Use --cookies-from-browser"
+
+
+class GoneVideos(ScriptedExtractor):
+    """The scripted extractor, except that fetching the listed videos fails as the worker reports it:
+    yt-dlp's message classified by the worker's own rules, then rebuilt into an error on this side."""
+
+    def __init__(self, media_server: MediaServer) -> None:
+        super().__init__(media_server)
+        self.failures: dict[str, str] = {}  # video id → yt-dlp's error text
+
+    async def extract(
+        self, request: ExtractRequest, *, timeout: float | None = None
+    ) -> ResolvedMedia | PlaylistResult:
+        video_id = request.target[-11:]
+        if request.kind is ExtractKind.SINGLE and video_id in self.failures:
+            self.requests.append(request)
+            failure = _failure(Exception(self.failures[video_id].format(id=video_id)))
+            raise error_for(failure.code, failure.message, failure.detail)
+        return await super().extract(request, timeout=timeout)
+
+    def videos(self) -> list[str]:
+        return [r.target[-11:] for r in self.requests if r.kind is ExtractKind.SINGLE]
+
+
+async def test_a_stored_match_whose_video_went_private_is_matched_again(
+    fake: FakeSpotify, media_server: MediaServer, engine: AsyncEngine
+) -> None:
+    store = SpotifyMatchStore(engine)
+    async with MediaResolver(spotify_config(fake), ScriptedExtractor(media_server)) as resolver:  # type: ignore[arg-type]
+        resolver.spotify.store = store
+        assert (await resolver.fetch_stream(f"spotify:track:{SONG}")).id == "aaaaaaaaaa4"
+    fake.reset()
+
+    # A later process: the stored video has gone private since.
+    extractor = GoneVideos(media_server)
+    extractor.failures["aaaaaaaaaa4"] = PRIVATE
+    async with MediaResolver(spotify_config(fake), extractor) as restarted:  # type: ignore[arg-type]
+        restarted.spotify.store = store
+        media = await restarted.fetch_stream(f"spotify:track:{SONG}")
+        assert restarted.spotify.matched(SONG) == "aaaaaaaaaa3"
+    assert media.id == "aaaaaaaaaa3", "the next best hit, never the private video again"
+    assert extractor.videos() == ["aaaaaaaaaa4", "aaaaaaaaaa3"]
+    assert len(fake.seen("/youtube/v3/search")) == 1
+    assert await store.get(SONG) == "aaaaaaaaaa3", "every guild and the next restart get the new video"
+    fake.reset()
+
+    third = GoneVideos(media_server)
+    third.failures["aaaaaaaaaa4"] = PRIVATE
+    async with MediaResolver(spotify_config(fake), third) as again:  # type: ignore[arg-type]
+        again.spotify.store = store
+        assert (await again.fetch_stream(f"spotify:track:{SONG}")).id == "aaaaaaaaaa3"
+    assert third.videos() == ["aaaaaaaaaa3"]
+    assert not fake.seen("/youtube/")
+
+
+async def test_a_match_in_memory_whose_video_was_deleted_is_matched_again(
+    fake: FakeSpotify, media_server: MediaServer
+) -> None:
+    extractor = GoneVideos(media_server)
+    async with MediaResolver(spotify_config(fake), extractor) as resolver:  # type: ignore[arg-type]
+        assert (await resolver.fetch_stream(f"spotify:track:{SONG}")).id == "aaaaaaaaaa4"
+        extractor.failures["aaaaaaaaaa4"] = DELETED
+        assert (await resolver.fetch_stream(f"spotify:track:{SONG}")).id == "aaaaaaaaaa3"
+        assert (await resolver.fetch_stream(f"spotify:track:{SONG}")).id == "aaaaaaaaaa3"
+    assert extractor.videos() == ["aaaaaaaaaa4", "aaaaaaaaaa4", "aaaaaaaaaa3", "aaaaaaaaaa3"]
+    assert len(fake.seen("/youtube/v3/search")) == 2, "one search to match, one to match again"
+
+
+@pytest.mark.parametrize(
+    ("failure", "error"), [(SLOW, ResolveTimeoutError), (BOT_CHECK, UnsupportedSourceError)]
+)
+async def test_failures_that_say_nothing_about_the_video_keep_the_match(
+    fake: FakeSpotify,
+    media_server: MediaServer,
+    engine: AsyncEngine,
+    failure: str,
+    error: type[MediaError],
+) -> None:
+    store = SpotifyMatchStore(engine)
+    await store.put(SONG, "aaaaaaaaaa4")
+    extractor = GoneVideos(media_server)
+    extractor.failures["aaaaaaaaaa4"] = failure
+    async with MediaResolver(spotify_config(fake), extractor) as resolver:  # type: ignore[arg-type]
+        resolver.spotify.store = store
+        with pytest.raises(error):
+            await resolver.fetch_stream(f"spotify:track:{SONG}")
+        assert resolver.spotify.matched(SONG) == "aaaaaaaaaa4"
+    assert await store.get(SONG) == "aaaaaaaaaa4"
+    assert not fake.seen("/youtube/"), "a slow network or YouTube's bot check hits every video alike"
+
+
+async def test_when_the_new_match_is_gone_too_the_play_fails_after_one_more_search(
+    fake: FakeSpotify, media_server: MediaServer, engine: AsyncEngine
+) -> None:
+    store = SpotifyMatchStore(engine)
+    await store.put(SONG, "aaaaaaaaaa4")
+    extractor = GoneVideos(media_server)
+    extractor.failures.update({"aaaaaaaaaa4": PRIVATE, "aaaaaaaaaa3": DELETED})
+    async with MediaResolver(spotify_config(fake), extractor) as resolver:  # type: ignore[arg-type]
+        resolver.spotify.store = store
+        with pytest.raises(NoResultsError, match="doesn't exist or isn't available"):
+            await resolver.fetch_stream(f"spotify:track:{SONG}")
+        assert extractor.videos() == ["aaaaaaaaaa4", "aaaaaaaaaa3"]
+        assert len(fake.seen("/youtube/v3/search")) == 1, "matched again once, not in a loop"
+        assert await store.get(SONG) is None, "neither dead video is kept"
+
+        # The next play searches again and skips both videos it has seen fail.
+        assert (await resolver.fetch_stream(f"spotify:track:{SONG}")).id == "aaaaaaaaaa1"
+    assert await store.get(SONG) == "aaaaaaaaaa1"
+
+
+async def test_forgetting_a_match_spares_a_newer_one(engine: AsyncEngine) -> None:
+    store = SpotifyMatchStore(engine)
+    await store.put(SONG, "aaaaaaaaaa3")  # another guild already re-matched the track
+    await store.forget(SONG, "aaaaaaaaaa4")
+    assert await store.get(SONG) == "aaaaaaaaaa3"
+    await store.forget(SONG, "aaaaaaaaaa3")
+    assert await store.get(SONG) is None
 
 
 # ------------------------------------------------------------------------------------------ Retry-After

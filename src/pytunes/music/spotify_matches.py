@@ -2,12 +2,14 @@
 
 Matching a track costs a YouTube search (about 101 units of the Data API's daily quota), so the choice
 is kept: after a restart the restored queue plays the same videos without searching, and a track queued
-in another guild reuses it too. `SpotifySource` keeps an in-memory cache in front of this.
+in another guild reuses it too. `SpotifySource` keeps an in-memory cache in front of this. A match whose
+video went private or was deleted is forgotten (`forget`), so the track is searched again instead of
+failing in every guild for good.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pytunes.storage.schema import spotify_match
@@ -43,3 +45,13 @@ class SpotifyMatchStore:
         )
         async with self.engine.begin() as conn:
             await conn.execute(statement)
+
+    async def forget(self, track_id: str, video_id: str) -> None:
+        """Drop the match, but only while it is still `video_id`: another guild that already re-matched
+        the track to a working video keeps its choice."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                delete(spotify_match).where(
+                    spotify_match.c.track_id == track_id, spotify_match.c.video_id == video_id
+                )
+            )

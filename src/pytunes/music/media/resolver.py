@@ -39,6 +39,7 @@ from pytunes.music.media.config import MediaConfig
 from pytunes.music.media.errors import (
     EmptyQueryError,
     ExtractionError,
+    MediaError,
     NoResultsError,
     QueryTooLongError,
     UnsupportedSourceError,
@@ -307,14 +308,25 @@ class MediaResolver:
         link = parse_spotify_link(uri)
         if link is None or link.kind is not SpotifyKind.TRACK:
             raise UnsupportedSourceError("That is not a single track.")
-        video_id = await self.spotify.youtube_id(
-            link.id,
-            self._search_youtube,
-            max_search_length=self.config.max_search_length,
-            # yt-dlp's search costs no API quota: a long Spotify playlist keeps playing once it is used up.
-            fallback=lambda text, limit: self._search_youtube(text, limit, use_api=False),
-        )
-        return await self._single(watch_url(video_id), SourceKind.YOUTUBE, YOUTUBE_VIDEO_EXTRACTORS)
+        for attempt in (1, 2):
+            video_id = await self.spotify.youtube_id(
+                link.id,
+                self._search_youtube,
+                max_search_length=self.config.max_search_length,
+                # yt-dlp's search costs no API quota: a long Spotify playlist keeps playing once it is used up.
+                fallback=lambda text, limit: self._search_youtube(text, limit, use_api=False),
+            )
+            try:
+                return await self._single(watch_url(video_id), SourceKind.YOUTUBE, YOUTUBE_VIDEO_EXTRACTORS)
+            except (NoResultsError, UnsupportedSourceError) as error:
+                if not _video_gone(error):
+                    raise
+                # Kept, a deleted or private match would fail this track in every guild forever, so it is
+                # dropped and the track matched once more without it.
+                await self.spotify.forget(link.id, video_id)
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")  # the loop returns or raises
 
     async def _single(
         self, target: str, source_kind: SourceKind, extractors: tuple[str, ...]
@@ -373,6 +385,19 @@ class MediaResolver:
             resolver = self._http_resolver or GuardedResolver(self.guard)
             self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(resolver=resolver))
         return self._session
+
+
+def _video_gone(error: MediaError) -> bool:
+    """Whether fetching a video failed because the video itself is gone: deleted, removed or private.
+
+    Timeouts and unreachable hosts are other errors: they say nothing about the video. yt-dlp words a
+    private video as "Private video. Sign in if you've been granted access", which the worker reports as
+    needing a signed-in account; YouTube's bot check ("Sign in to confirm you're not a bot") is reported
+    alike but hits every video, so only the private case counts.
+    """
+    if isinstance(error, NoResultsError):
+        return True
+    return isinstance(error, UnsupportedSourceError) and "private video" in (error.detail or "").lower()
 
 
 def _entry(media: ResolvedMedia) -> MediaEntry:

@@ -4,7 +4,8 @@ Queuing costs Spotify API calls only: a 500-track playlist becomes 500 Spotify t
 YouTube search. The search happens when a track is about to play (`youtube_id`), and its result is kept
 per Spotify track id, in memory and (with a `MatchStore`) in the database, so replays, repeats and
 restarts don't search again. Track metadata read at queue time is kept in memory; after a restart an
-unmatched track's metadata is read again from the API (one request).
+unmatched track's metadata is read again from the API (one request). A kept match whose video has since
+gone private or been deleted is dropped (`forget`) and the track matched again without that video.
 
 A search through the YouTube Data API costs about 101 of its 10,000 daily units, so a long playlist can
 use the quota up. Then matching carries on with the `fallback` search (yt-dlp, no quota) instead of
@@ -53,6 +54,7 @@ class MatchStore(Protocol):
 
     async def get(self, track_id: str) -> str | None: ...
     async def put(self, track_id: str, video_id: str) -> None: ...
+    async def forget(self, track_id: str, video_id: str) -> None: ...
 
 
 class Lru(Generic[K, V]):
@@ -73,6 +75,11 @@ class Lru(Generic[K, V]):
         self._items.move_to_end(key)
         while len(self._items) > self._size:
             self._items.popitem(last=False)
+
+    def discard(self, key: K, value: V) -> None:
+        """Remove the entry only while it still holds `value` (a newer one was put by someone else)."""
+        if self._items.get(key) == value:
+            del self._items[key]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +131,8 @@ class SpotifySource:
             )
         self._tracks: Lru[str, SpotifyTrack] = Lru(CACHE_SIZE)
         self._matches: Lru[str, str] = Lru(CACHE_SIZE)
+        # Videos that turned out unplayable for a track: re-matching must not pick one of them again.
+        self._unavailable: Lru[str, frozenset[str]] = Lru(CACHE_SIZE)
 
     @property
     def client(self) -> SpotifyClient:
@@ -160,8 +169,10 @@ class SpotifySource:
 
         `fallback` searches without the Data API's quota; it is used while the quota is used up.
         """
+        unavailable = self._unavailable.get(track_id) or frozenset()
         cached = self._matches.get(track_id) or await self._stored(track_id)
-        if cached is not None:
+        # The database may still hold a dead match when forgetting it there failed.
+        if cached is not None and cached not in unavailable:
             self._matches.put(track_id, cached)
             return cached
         track = self._tracks.get(track_id)
@@ -176,6 +187,7 @@ class SpotifySource:
             found = await self._search(search_text(wanted)[:max_search_length], search, fallback)
         except NoResultsError:
             raise not_found from None
+        found = [entry for entry in found if entry.id not in unavailable]
         index = best_match(
             wanted, [Candidate(e.title, e.channel, e.duration, bool(e.is_live)) for e in found]
         )
@@ -192,6 +204,19 @@ class SpotifySource:
         self._matches.put(track_id, chosen.id)
         await self._keep(track_id, chosen.id)
         return chosen.id
+
+    async def forget(self, track_id: str, video_id: str) -> None:
+        """`video_id` can't be played (private, deleted): drop it as this track's match, here and in the
+        database, so the next `youtube_id` searches again and picks another video."""
+        log.info("spotify track %s: its YouTube match %s is unavailable; matching again", track_id, video_id)
+        self._unavailable.put(track_id, (self._unavailable.get(track_id) or frozenset()) | {video_id})
+        self._matches.discard(track_id, video_id)
+        if self.store is None:
+            return
+        try:
+            await self.store.forget(track_id, video_id)
+        except Exception:  # `_unavailable` still keeps this process off the dead video
+            log.warning("couldn't forget the match of spotify track %s", track_id, exc_info=True)
 
     async def _search(self, text: str, search: Search, fallback: Search | None) -> list[MediaEntry]:
         if fallback is not None and self._quota_out_until is not None:
