@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import discord
 
+from pytunes.music.model import Track
+
 log = logging.getLogger(__name__)
 
 FRAME_SECONDS = 0.02
@@ -68,6 +70,8 @@ class CountingSource(discord.AudioSource):
 class PlayingAudio:
     audio_id: int
     generation: int
+    # The track this audio plays: a restart plays it again, never whatever the model moved on to meanwhile.
+    track: Track
     source: CountingSource
     start_offset: float  # where in the track this source started (restarts seek)
     gain_percent: int
@@ -94,12 +98,17 @@ class AudioOutput:
         source: discord.AudioSource,
         *,
         generation: int,
+        track: Track,
         start_offset: float,
         gain_percent: int,
     ) -> PlayingAudio:
-        """Start `source` on `vc`, replacing whatever this output was playing."""
+        """Start `source` on `vc`, replacing whatever this output was playing. If voice refuses it (the
+        connection dropped meanwhile), nothing is current any more, `source` is cleaned up (its FFmpeg
+        ended) and the error is raised: no end will ever be reported for it."""
         loop = asyncio.get_running_loop()
-        audio = PlayingAudio(next(self._ids), generation, CountingSource(source), start_offset, gain_percent)
+        audio = PlayingAudio(
+            next(self._ids), generation, track, CountingSource(source), start_offset, gain_percent
+        )
         self.current = audio  # from here on, the replaced audio's end is not reported
         if vc.is_playing() or vc.is_paused():
             vc.stop()
@@ -108,7 +117,13 @@ class AudioOutput:
             # Called on discord.py's audio thread: hop back to the event loop.
             loop.call_soon_threadsafe(self._ended, audio, error)
 
-        vc.play(audio.source, after=after)
+        try:
+            vc.play(audio.source, after=after)
+        except BaseException:
+            if self.current is audio:
+                self.current = None
+            audio.source.cleanup()
+            raise
         return audio
 
     def _ended(self, audio: PlayingAudio, error: Exception | None) -> None:

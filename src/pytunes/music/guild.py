@@ -240,7 +240,12 @@ class GuildMusic:
             source.cleanup()
             return
         audio = self.output.play(
-            vc, source, generation=generation, start_offset=start_at, gain_percent=self.player.volume
+            vc,
+            source,
+            generation=generation,
+            track=resolved,
+            start_offset=start_at,
+            gain_percent=self.player.volume,
         )
         self.sound.playing(audio, fresh=True)
         self.act(lambda p: p.track_started(generation, resolved))
@@ -284,20 +289,22 @@ class GuildMusic:
             self.act(lambda p: p.track_failed(generation, "The stream stopped sending audio."))
 
     async def _restart(self, audio: PlayingAudio) -> None:
-        """Play the current track again from where it is, at the current volume (FFmpeg bakes the gain in)."""
-        track = self.player.current
+        """Play `audio`'s track again from where it is, at the current volume (FFmpeg bakes the gain in).
+        Its own track: the model may already have moved on (a skip whose `Stop` is still queued)."""
         vc = self.voice_client
-        if track is None or vc is None:
+        if vc is None or self.player.generation != audio.generation:
             return
+        track = audio.track
         playable = self.sound.reopen(audio.generation) or await self.service.sources.open(track)
         source = self._build(playable, audio.elapsed, audio.generation)
-        if self.output.current is not audio:
+        if self.output.current is not audio or self.player.generation != audio.generation:
             source.cleanup()  # something else happened meanwhile (skip, stop): that wins
             return
         restarted = self.output.play(
             vc,
             source,
             generation=audio.generation,
+            track=track,
             start_offset=audio.elapsed,
             gain_percent=self.player.volume,
         )
@@ -307,7 +314,9 @@ class GuildMusic:
         """Normalization of the playing track changed (measured, or switched): apply it where it is.
         A paused track gets it when it resumes."""
         audio = self.output.current
-        if audio is None or audio.generation != generation or self.player.paused:
+        if audio is None or audio.generation != generation or self.player.generation != generation:
+            return  # that audio is on its way out (its `Stop` is queued behind this)
+        if self.player.paused:
             return
         if self.sound.stale(audio):
             try:
@@ -319,6 +328,8 @@ class GuildMusic:
         vc, audio = self.voice_client, self.output.current
         if vc is None or audio is None or audio.generation != generation:
             return
+        if self.player.generation != generation:
+            return  # skipped or stopped since: its `Stop` is queued behind this
         if audio.gain_percent == self.player.volume and not self.sound.stale(audio):
             vc.resume()
             return
@@ -337,7 +348,9 @@ class GuildMusic:
     async def _set_volume(self, percent: int) -> None:
         await self.save_settings(volume=percent)
         audio = self.output.current
-        if audio is not None and not self.player.paused and audio.gain_percent != percent:
+        if audio is None or audio.generation != self.player.generation:
+            return  # no audio, or audio on its way out: the next track is built at the new volume
+        if not self.player.paused and audio.gain_percent != percent:
             try:
                 await self._restart(audio)
             except MediaError:

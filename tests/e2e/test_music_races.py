@@ -1,0 +1,71 @@
+"""Effects that run late: a volume change whose restart runs only after a skip already moved the model on,
+and a restart whose voice connection drops while its stream is being opened."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import discord
+import pytest
+
+from pytunes.music.guild import GuildMusic
+from pytunes.music.sources import Playable
+from tests.e2e.command_world import say
+from tests.e2e.music_world import MusicWorld, Room, music_world
+from tests.media.conftest import MediaServer
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+async def mw(
+    tmp_path_factory: pytest.TempPathFactory, media_server: MediaServer
+) -> AsyncIterator[MusicWorld]:
+    async with music_world(Path(tmp_path_factory.mktemp("races")) / "music.db") as world:
+        yield world
+
+
+async def playing(mw: MusicWorld, room: Room, url: str) -> GuildMusic:
+    await room.alice.join_voice(room.voice)
+    await say(mw, room, f"!play {url}", "🎵  Now playing")
+    since = time.monotonic()
+    await mw.sim.wait_for(lambda: mw.sim.voice.audio_seconds(room.guild.id, since=since) >= 1, timeout=20)
+    music = mw.bot.music.existing(room.guild.id)
+    assert music is not None
+    return music
+
+
+async def leave(mw: MusicWorld, room: Room) -> None:
+    mw.sim.faults.clear()
+    await room.alice.send(room.text, "!leave")
+    await mw.sim.wait_for(lambda: room.guild.voice_channel_of(mw.app.bot.id) is None, timeout=10)
+
+
+async def test_a_skip_that_overtakes_a_volume_change_starts_the_next_track_once_from_its_beginning(
+    mw: MusicWorld, media_server: MediaServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    room = mw.room
+    music = await playing(mw, room, media_server.url("/media/long440.webm"))
+    await say(mw, room, f"!play {media_server.url('/media/tone660.mp3')}", "🎵  Track added")
+    built: list[tuple[bool, float]] = []  # (the next track?, from where)
+    build = music._build
+
+    def recording(playable: Playable, start_at: float, generation: int) -> discord.FFmpegOpusAudio:
+        built.append(("tone660" in str(playable.input), start_at))
+        return build(playable, start_at, generation)
+
+    monkeypatch.setattr(music, "_build", recording)
+    # The volume change's effect waits until its reply is out; the skip moves the model on meanwhile.
+    mw.sim.faults.latency_for[f"POST /channels/{room.text.id}/messages"] = 0.5
+    await room.alice.send(room.text, "!volume 30")
+    await room.alice.send(room.text, "!skip")
+    await mw.sim.wait_for(lambda: any(next_track for next_track, _ in built), timeout=15)
+    await mw.sim.wait_for(lambda: music.output.current is not None, timeout=15)
+    await asyncio.sleep(0.5)  # a late restart would build once more
+    assert [at for next_track, at in built if next_track] == [0.0], built
+    assert music.player.volume == 30
+    await say(mw, room, "!volume 100", "🔊  Volume changed")
+    await leave(mw, room)
