@@ -9,7 +9,7 @@ import time
 import pytest
 
 from pytunes.music.media.errors import ResolveTimeoutError, WorkerCrashedError
-from pytunes.music.media.extract import AUDIO_FORMAT, ExtractKind, ExtractRequest, ydl_options
+from pytunes.music.media.extract import AUDIO_FORMAT, ExtractKind, ExtractRequest, _failure, ydl_options
 from pytunes.music.media.results import ResolvedMedia, SourceKind
 from pytunes.music.media.worker import MediaWorkers
 from tests.media.conftest import MediaServer
@@ -43,6 +43,30 @@ def test_yt_dlp_options_are_fixed_by_code() -> None:
     assert listing["extract_flat"] == "in_playlist"
     assert listing["playlistend"] == 6, "one extra entry tells a cut playlist from a full one"
     assert text not in repr(listing), "the search text is only ever the query part of the target"
+
+
+@pytest.mark.parametrize(
+    ("message", "code"),
+    [
+        (
+            "ERROR: [youtube] abc: Private video. Sign in if you've been granted access to this video",
+            "no_results",
+        ),
+        (
+            "ERROR: [youtube] abc: Video unavailable. This video has been removed by the uploader",
+            "no_results",
+        ),
+        (
+            "ERROR: [youtube] abc: Sign in to confirm you're not a bot. Use --cookies-from-browser",
+            "unsupported",
+        ),
+        ("ERROR: [youtube] abc: Sign in to confirm your age. This video may be inappropriate", "unsupported"),
+        ("ERROR: [generic] Unable to download webpage: timed out", "timeout"),
+    ],
+)
+def test_yt_dlp_errors_are_told_apart(message: str, code: str) -> None:
+    """A private video is gone for the bot (its match may be dropped); a sign-in wall is not about the video."""
+    assert _failure(Exception(message)).code == code
 
 
 async def test_local_extraction_returns_plain_data(

@@ -260,13 +260,15 @@ def _failure(exc: Exception) -> ExtractFailure:
         return ExtractFailure("unsupported", "That link has nothing the bot can play.", detail)
     if "timed out" in text:
         return ExtractFailure("timeout", "The site took too long to answer.", detail)
-    if "sign in" in text or "confirm your age" in text:
-        return ExtractFailure("unsupported", "That video needs a signed-in YouTube account.", detail)
+    # Before the sign-in check: yt-dlp words a private video "Private video. Sign in if you've been
+    # granted access…", and it is gone for the bot, not a matter of an account.
     unavailable = ("unavailable", "private video", "not available", "removed", "does not exist", "404")
     if any(marker in text for marker in unavailable):
         return ExtractFailure(
             "no_results", "That video or playlist doesn't exist or isn't available.", detail
         )
+    if "sign in" in text or "confirm your age" in text:
+        return ExtractFailure("unsupported", "That video needs a signed-in YouTube account.", detail)
     unreachable = (
         "getaddrinfo",
         "name or service",

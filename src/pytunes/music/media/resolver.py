@@ -39,7 +39,6 @@ from pytunes.music.media.config import MediaConfig
 from pytunes.music.media.errors import (
     EmptyQueryError,
     ExtractionError,
-    MediaError,
     NoResultsError,
     QueryTooLongError,
     UnsupportedSourceError,
@@ -318,11 +317,10 @@ class MediaResolver:
             )
             try:
                 return await self._single(watch_url(video_id), SourceKind.YOUTUBE, YOUTUBE_VIDEO_EXTRACTORS)
-            except (NoResultsError, UnsupportedSourceError) as error:
-                if not _video_gone(error):
-                    raise
-                # Kept, a deleted or private match would fail this track in every guild forever, so it is
-                # dropped and the track matched once more without it.
+            except NoResultsError:
+                # The video itself is gone (deleted, removed, private); timeouts, unreachable hosts and
+                # YouTube's bot check are other errors and say nothing about it. Kept, a gone match would
+                # fail this track in every guild forever, so it is dropped and the track matched once more.
                 await self.spotify.forget(link.id, video_id)
                 if attempt == 2:
                     raise
@@ -385,19 +383,6 @@ class MediaResolver:
             resolver = self._http_resolver or GuardedResolver(self.guard)
             self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(resolver=resolver))
         return self._session
-
-
-def _video_gone(error: MediaError) -> bool:
-    """Whether fetching a video failed because the video itself is gone: deleted, removed or private.
-
-    Timeouts and unreachable hosts are other errors: they say nothing about the video. yt-dlp words a
-    private video as "Private video. Sign in if you've been granted access", which the worker reports as
-    needing a signed-in account; YouTube's bot check ("Sign in to confirm you're not a bot") is reported
-    alike but hits every video, so only the private case counts.
-    """
-    if isinstance(error, NoResultsError):
-        return True
-    return isinstance(error, UnsupportedSourceError) and "private video" in (error.detail or "").lower()
 
 
 def _entry(media: ResolvedMedia) -> MediaEntry:
