@@ -161,12 +161,21 @@ class AddFlow:
             await self.bot.replies.send(
                 ctx, embed=make_embed("⏳  Queuing…", f"Reading `{embeds.safe(attachment.filename)}`…")
             )
+        requester = Requester(ctx.author.id, ctx.author.name)
+        guild_id = ctx.guild.id if ctx.guild is not None else None
         try:
-            track = await self.local.attachment_track(attachment, Requester(ctx.author.id, ctx.author.name))
+            track = await self.local.attachment_track(attachment, requester, guild_id)
         except MediaError as exc:
             await self.bot.replies.send(ctx, embed=media_error_embed(exc))
             return
-        await self.add(ctx, channel, [track], mode)
+        result = None
+        try:
+            result = await self.add(ctx, channel, [track], mode)
+        finally:
+            # Stored before joining and pushing; if no queue took it, nothing ever will (it has no name
+            # anyone could play it by), and it would count against the library's size cap.
+            if not (isinstance(result, Added) and track in result.tracks):
+                await self.local.library.discard_attachment(track.locator)
 
     async def add(
         self,
@@ -174,11 +183,13 @@ class AddFlow:
         channel: discord.VoiceChannel | discord.StageChannel,
         tracks: list[Track],
         mode: Mode,
-    ) -> None:
-        """Join (only for something that may play), then push and confirm: files from disk use this."""
+    ) -> Added | Refused | None:
+        """Join (only for something that may play), then push and confirm: files from disk use this.
+        What the push did; None if joining failed."""
         music = await guild_music(self.service, ctx)
         if await self._join_if_playable(ctx, music, channel, tracks):
-            await self.push(ctx, music, tracks, mode)
+            return await self.push(ctx, music, tracks, mode)
+        return None
 
     async def _join_if_playable(
         self,
@@ -258,7 +269,7 @@ class AddFlow:
         *,
         playlist: str | None = None,
         note: str | None = None,
-    ) -> None:
+    ) -> Added | Refused:
         """Push, confirm, then release the effects (kick-off) — the §14.4 contract."""
         if mode is Mode.NOW:
             result, batch = music.act(lambda p: p.play_now(tracks), hold=True)
@@ -274,6 +285,7 @@ class AddFlow:
                 await self.confirm(ctx, result, mode, playlist, note=note)
         finally:
             music.release(batch)
+        return result
 
     async def confirm(
         self, ctx: Ctx, result: Added, mode: Mode, playlist: str | None, *, note: str | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, cast
 
@@ -13,15 +14,17 @@ from discord.ext import commands
 
 from pytunes.core.checks import require_same_channel, same_voice_channel
 from pytunes.core.commands import Handler, defer_first, hybrid_group
-from pytunes.core.replies import Tone, make_embed
+from pytunes.core.replies import DESCRIPTION_MAX, Tone, clip, make_embed
 from pytunes.core.views import ButtonSpec, Picker, PickOutcome, author_only, render_view, reply_with_pages
 from pytunes.music.adding import AddFlow, Mode
 from pytunes.music.cog_support import MusicCog
 from pytunes.music.embeds import safe
 from pytunes.music.library.download import Downloaded, chosen_name
-from pytunes.music.library.local import LocalMedia, in_use
+from pytunes.music.library.local import LocalMedia
 from pytunes.music.library.names import BadNameError
+from pytunes.music.library.pages import LibraryPages, empty_library, numbered
 from pytunes.music.library.store import LibraryFile, LibraryFullError, Match
+from pytunes.music.library.usage import files_in_use
 from pytunes.music.media.errors import MediaError
 from pytunes.music.model import Requester
 
@@ -29,13 +32,15 @@ if TYPE_CHECKING:
     from pytunes.bot import PyTunes
     from pytunes.music.service import MusicService
 
+log = logging.getLogger(__name__)
+
 Ctx = commands.Context["PyTunes"]
-LIST_PAGE = 20
 LIST_SECONDS = 60.0
 PICK_SECONDS = 120.0
 CONFIRM_SECONDS = 60.0
 AUTOCOMPLETE_MAX = 25
 CHOICE_NAME_MAX = 100  # Discord's limit for what a choice shows
+URL_SHOWN = 300
 
 
 def subcommand(
@@ -45,42 +50,14 @@ def subcommand(
     return cast(Callable[[Handler], commands.HybridCommand[Any, ..., None]], group.command(**attrs))
 
 
-def numbered(files: list[LibraryFile], start: int = 0) -> str:
-    return "\n".join(f"`{start + i + 1}.` {safe(f.name)}" for i, f in enumerate(files))
-
-
 def prefix_of(ctx: Ctx) -> str:
     return "/" if ctx.interaction is not None else ctx.clean_prefix
 
 
-class LibraryPages:
-    """The library as pages of numbered file names, re-read on every click."""
-
-    def __init__(self, local: LocalMedia, prefix: str) -> None:
-        self.media = local
-        self.prefix = prefix
-
-    async def page_count(self) -> int:
-        return -(-len(await self.media.library.files()) // LIST_PAGE)
-
-    async def render(self, page: int) -> list[discord.Embed]:
-        files = await self.media.library.files()
-        shown = files[page * LIST_PAGE : (page + 1) * LIST_PAGE]
-        pages = max(1, -(-len(files) // LIST_PAGE))
-        text = f"Saved tracks (use `{self.prefix}local play <name>`):\n{numbered(shown, page * LIST_PAGE)}"
-        footer = f"{len(files)} file(s) · page {min(page + 1, pages)}/{pages}"
-        return [make_embed("📁  Local library", text, footer=footer)]
-
-    async def render_empty(self) -> list[discord.Embed]:
-        return [empty_library(self.prefix)]
-
-
-def empty_library(prefix: str) -> discord.Embed:
-    return make_embed(
-        "📁  Local library empty",
-        f"Add tracks with `{prefix}local download <url>` or `{prefix}local upload` with a file attached.",
-        tone=Tone.WARNING,
-    )
+def downloading_text(url: str) -> str:
+    """The link as typed, shown inert: it isn't checked yet, and markdown in it (a masked link, a
+    mention) must not render in the bot's own message."""
+    return safe(clip(url.strip().strip("<>"), URL_SHOWN))
 
 
 class LocalLibrary(MusicCog):
@@ -128,7 +105,7 @@ class LocalLibrary(MusicCog):
             ctx,
             self.bot.interactions,
             self.bot.replies,
-            LibraryPages(self.media, prefix_of(ctx)),
+            LibraryPages(self.media.library, prefix_of(ctx)),
             refusal="Only the person who ran this command can turn its pages.",
             timeout=LIST_SECONDS,
         )
@@ -144,7 +121,7 @@ class LocalLibrary(MusicCog):
             # Announced only once the download may start (not refused as one too many, or for a full
             # library).
             await self.bot.replies.send(
-                ctx, embed=make_embed("⬇️  Downloading", f"<{url.strip().strip('<>')}>"), delete_after=15
+                ctx, embed=make_embed("⬇️  Downloading", downloading_text(url)), delete_after=15
             )
             return await self.media.downloader.fetch(url)
 
@@ -240,8 +217,11 @@ class LocalLibrary(MusicCog):
             footer = (
                 f"{len(files)} matches · page {picker.page + 1}/{picker.pages}" if picker.pages > 1 else None
             )
-            text = f"Multiple matches — choose one:\n{numbered(files[shown.start : shown.stop], shown.start)}"
-            return make_embed(title, text, footer=footer)
+            head = "Multiple matches — choose one:\n"
+            listed = numbered(
+                files[shown.start : shown.stop], shown.start, budget=DESCRIPTION_MAX - len(head)
+            )
+            return make_embed(title, head + listed, footer=footer)
 
         async def on_page(click: Any, _page: int) -> None:
             await click.edit_message(embeds=[page_embed()], view=picker.view())
@@ -343,10 +323,17 @@ class LocalLibrary(MusicCog):
     local_remove.autocomplete("name")(_complete)
 
     async def _refuse_in_use(self, ctx: Ctx, file: LibraryFile, title: str) -> bool:
-        """Refuse (and say so) to rename or delete a file this server is playing or has queued: the
-        queue holds it by name, so the entry would fail when its turn came."""
-        music = self.service.existing(ctx.guild.id) if ctx.guild is not None else None
-        reason = in_use(file, music.player.current, music.player.queue) if music is not None else None
+        """Refuse (and say so) to rename or delete a file that any server is playing or has queued, or
+        that a saved session will play once restored: a queue holds it by name, so the entry would fail
+        when its turn came. This server's own restore is waited for: until then its player is empty."""
+        guild_id = ctx.guild.id if ctx.guild is not None else None
+        if guild_id is not None:
+            await self.service.sessions.settled(guild_id)
+        try:
+            reason = (await files_in_use(self.service)).reason(file, guild_id)
+        except Exception:
+            log.warning("could not tell whether %r is in use", file.name, exc_info=True)
+            reason = "I couldn't check whether that track is queued anywhere; try again in a moment."
         if reason is not None:
             await self._fail(ctx, title, reason)
         return reason is not None

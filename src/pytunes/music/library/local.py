@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import discord
 
-from pytunes.music.embeds import safe
 from pytunes.music.library.download import AUDIO_TYPES, Downloaded, Downloader, DownloadError, DownloadSlots
 from pytunes.music.library.names import BadNameError, audio_extension, split_name
 from pytunes.music.library.store import Library, LibraryFile, LibraryFullError
+from pytunes.music.library.usage import FilesInUse, files_in_use
+from pytunes.music.library.usage import in_use as in_use  # where callers have always found it
 from pytunes.music.media.errors import MediaError, UnsupportedSourceError
 from pytunes.music.media.ffmpeg import probe_codec
 from pytunes.music.model import Requester, SourceKind, Track, clean_duration
@@ -28,29 +30,26 @@ from pytunes.music.sources import Playable
 if TYPE_CHECKING:
     from pytunes.bot import PyTunes
 
+log = logging.getLogger(__name__)
+
 MB = 1024 * 1024
 
 
-def in_use(file: LibraryFile, current: Track | None, queue: Sequence[Track]) -> str | None:
-    """Why `file` can't be renamed or removed now (the player holds it by name, so its entry would fail
-    when its turn came), or None."""
-
-    def is_file(track: Track | None) -> bool:
-        return track is not None and track.source is SourceKind.LOCAL and track.locator == file.name
-
-    if is_file(current):
-        return f"**{safe(file.name)}** is playing right now; skip or stop it first."
-    if any(is_file(track) for track in queue):
-        return f"**{safe(file.name)}** is in the queue; remove it from the queue first."
-    return None
-
-
 class LocalMedia:
-    def __init__(self, library: Library, downloader: Downloader, *, ffmpeg: str | None = None) -> None:
+    def __init__(
+        self,
+        library: Library,
+        downloader: Downloader,
+        *,
+        ffmpeg: str | None = None,
+        needed: Callable[[], Awaitable[FilesInUse]] | None = None,
+    ) -> None:
         self.library = library
         self.downloader = downloader
         self.ffmpeg = ffmpeg
         self.slots = DownloadSlots()
+        # What every player and saved session holds (`usage.files_in_use`); without it nothing is pruned.
+        self.needed = needed
 
     @classmethod
     def for_bot(cls, bot: PyTunes) -> LocalMedia:
@@ -63,7 +62,7 @@ class LocalMedia:
             max_bytes=bot.settings.max_download_mb * MB,
             ffmpeg=service.ffmpeg,
         )
-        local = cls(library, downloader, ffmpeg=service.ffmpeg)
+        local = cls(library, downloader, ffmpeg=service.ffmpeg, needed=lambda: files_in_use(service))
         service.sources.register(SourceKind.LOCAL, local.open_local)
         service.sources.register(SourceKind.ATTACHMENT, local.open_attachment)
         return local
@@ -110,26 +109,29 @@ class LocalMedia:
             raise DownloadError(f"“{attachment.filename}”{shown} doesn't look like an audio file.")
 
     async def fetch_attachment(self, attachment: discord.Attachment) -> Downloaded:
-        """Read and check an attachment (through Discord's own client: the URL comes from Discord)."""
+        """Fetch and check an attachment, streamed to disk; the caller holds a download slot."""
         self.check_attachment(attachment)
-        try:
-            data = await attachment.read()
-        except (discord.HTTPException, discord.NotFound) as exc:
-            raise DownloadError("Discord didn't hand over that file; try uploading it again.") from exc
-        return await self.downloader.store_bytes(data, attachment.filename, attachment.content_type)
+        return await self.downloader.fetch_attachment(
+            attachment.url, attachment.filename, attachment.content_type
+        )
 
-    async def attachment_track(self, attachment: discord.Attachment, requester: Requester) -> Track:
-        """An attachment to play from `play`: kept in the attachments folder (Discord's links expire)."""
-        await self.library.check_room()
-        downloaded = await self.fetch_attachment(attachment)
-        try:
-            stored = await self.library.keep_attachment(downloaded.part, attachment.id, downloaded.name)
-        except (OSError, BadNameError, LibraryFullError) as exc:
-            with contextlib.suppress(OSError):
-                downloaded.part.unlink()
-            if isinstance(exc, LibraryFullError):
-                raise
-            raise MediaError("The file couldn't be stored.", detail=repr(exc)) from None
+    async def attachment_track(
+        self, attachment: discord.Attachment, requester: Requester, guild_id: int | None
+    ) -> Track:
+        """An attachment to play from `play`: kept in the attachments folder (Discord's links expire).
+        It takes one of the download slots like `local upload`: fetching and decoding it costs the same."""
+        with self.slots.hold(guild_id, requester.user_id):
+            await self.library.check_room()
+            downloaded = await self.fetch_attachment(attachment)
+            try:
+                stored = await self.library.keep_attachment(downloaded.part, attachment.id, downloaded.name)
+            except (OSError, BadNameError, LibraryFullError) as exc:
+                with contextlib.suppress(OSError):
+                    downloaded.part.unlink()
+                if isinstance(exc, LibraryFullError):
+                    raise
+                raise MediaError("The file couldn't be stored.", detail=repr(exc)) from None
+        await self._prune()
         return Track(
             title=split_name(downloaded.name)[0],
             source=SourceKind.ATTACHMENT,
@@ -137,3 +139,15 @@ class LocalMedia:
             duration=clean_duration(downloaded.duration),
             added_by=requester,
         )
+
+    async def _prune(self) -> None:
+        """Prune old uploads, sparing every one a player or saved session still holds. When that can't be
+        told (the database is away for a moment), nothing is pruned: the next upload tries again."""
+        if self.needed is None:
+            return
+        try:
+            needed = (await self.needed()).names(SourceKind.ATTACHMENT)
+        except Exception:
+            log.warning("could not tell which uploads are still queued; not pruning now", exc_info=True)
+            return
+        await self.library.prune_attachments(needed)

@@ -18,7 +18,7 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,7 +45,8 @@ SIDECAR_SUFFIXES = ("lufs", "gain", "loudness", "json")
 CHOICE_VALUE_MAX = 100
 STALE_PART_SECONDS = 3600.0
 # Attachments played from messages are kept for the queue that plays them, then pruned: anything older
-# than a week, and the oldest beyond this many files (never one younger than an hour).
+# than a week, and the oldest beyond this many files (never one younger than an hour, nor one a player or
+# saved session still holds: see `usage`).
 ATTACHMENTS_KEEP = 200
 ATTACHMENTS_MAX_AGE = 7 * 86400.0
 ATTACHMENTS_MIN_AGE = 3600.0
@@ -255,8 +256,18 @@ class Library:
             taken = self._taken(self.attachments)
             final = unique_name(name, lambda n: n.casefold() in taken)
             os.replace(part, safe_path(self.attachments, final))
-        await asyncio.to_thread(self._prune_attachments)
         return final
+
+    async def discard_attachment(self, name: str) -> None:
+        """Delete a kept upload that no queue took after all (a failed join, a full queue): it would
+        only count against the size cap until pruned."""
+        with contextlib.suppress(OSError, BadNameError):
+            await asyncio.to_thread(self.attachment_path(name).unlink)
+
+    async def prune_attachments(self, needed: Collection[str]) -> None:
+        """Delete old uploads (see `ATTACHMENTS_KEEP`), except those in `needed`: the stored names some
+        player or saved session still holds, which would fail when their turn came."""
+        await asyncio.to_thread(self._prune_attachments, frozenset(needed))
 
     async def rename(self, file: LibraryFile, wanted: str) -> LibraryFile:
         """Rename `file` (and the sidecars it owns). The file keeps its type: the new name gets the
@@ -344,18 +355,29 @@ class Library:
                         with contextlib.suppress(OSError):
                             os.unlink(entry.path)
 
-    def _prune_attachments(self) -> None:
+    def _prune_attachments(self, needed: frozenset[str]) -> None:
         now = time.time()
         try:
             entries = [e for e in os.scandir(self.attachments) if e.is_file(follow_symlinks=False)]
         except FileNotFoundError:
             return
-        entries.sort(key=lambda e: _age(e, now))  # newest first
-        for index, entry in enumerate(entries):
-            age = _age(entry, now)
-            if age > ATTACHMENTS_MAX_AGE or (index >= ATTACHMENTS_KEEP and age > ATTACHMENTS_MIN_AGE):
+        doomed = prunable({e.name: _age(e, now) for e in entries}, needed)
+        for entry in entries:
+            if entry.name in doomed:
                 with contextlib.suppress(OSError):
                     os.unlink(entry.path)
+
+
+def prunable(ages: Mapping[str, float], needed: Collection[str], *, keep: int = ATTACHMENTS_KEEP) -> set[str]:
+    """Which kept uploads to delete, given each one's age in seconds: those older than a week, and those
+    beyond the newest `keep` that are older than an hour; never one in `needed`. A needed upload doesn't
+    count towards `keep` either: the ones kept are the newest of those that may go."""
+    candidates = sorted((age, name) for name, age in ages.items() if name not in needed)  # newest first
+    return {
+        name
+        for index, (age, name) in enumerate(candidates)
+        if age > ATTACHMENTS_MAX_AGE or (index >= keep and age > ATTACHMENTS_MIN_AGE)
+    }
 
 
 def _age(entry: os.DirEntry[str], now: float) -> float:
