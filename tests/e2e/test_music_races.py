@@ -11,11 +11,14 @@ from pathlib import Path
 import discord
 import pytest
 
+from pytunes.music.audio import AudioOutput
 from pytunes.music.guild import GuildMusic
+from pytunes.music.model import Track
 from pytunes.music.sources import Playable
 from tests.e2e.command_world import say
 from tests.e2e.music_world import MusicWorld, Room, music_world
-from tests.media.conftest import MediaServer
+from tests.media.conftest import MediaFiles, MediaServer
+from tests.unit.players import song
 
 pytestmark = pytest.mark.slow
 
@@ -67,5 +70,57 @@ async def test_a_skip_that_overtakes_a_volume_change_starts_the_next_track_once_
     await asyncio.sleep(0.5)  # a late restart would build once more
     assert [at for next_track, at in built if next_track] == [0.0], built
     assert music.player.volume == 30
+    await say(mw, room, "!volume 100", "🔊  Volume changed")
+    await leave(mw, room)
+
+
+async def test_voice_refusing_a_restart_leaves_nothing_current_and_ends_its_ffmpeg(
+    mw: MusicWorld, media_server: MediaServer, media_files: MediaFiles
+) -> None:
+    room = mw.room
+    music = await playing(mw, room, media_server.url("/media/long440.webm"))
+    vc = music.voice_client
+    assert vc is not None
+    await leave(mw, room)  # `vc` is now a voice client that is no longer connected
+    output = AudioOutput(lambda audio, error: None)
+    source = discord.FFmpegPCMAudio(str(media_files.long_webm), executable=mw.bot.music.ffmpeg)
+    process = source._process
+    with pytest.raises(discord.ClientException):
+        output.play(vc, source, generation=1, track=song("gone"), start_offset=0.0, gain_percent=100)
+    assert output.current is None
+    assert process.poll() is not None, "FFmpeg is left running"
+
+
+async def test_a_restart_whose_voice_drops_while_its_stream_opens_keeps_the_track_playing(
+    mw: MusicWorld, media_server: MediaServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    room = mw.room
+    music = await playing(mw, room, media_server.url("/media/long440.webm"))
+    vc = music.voice_client
+    assert vc is not None
+    sources = mw.bot.music.sources
+    opening, release = asyncio.Event(), asyncio.Event()
+    open_stream = sources.open
+
+    async def held(track: Track) -> Playable:
+        opening.set()
+        await release.wait()
+        return await open_stream(track)
+
+    monkeypatch.setattr(music.sound, "reopen", lambda generation: None)  # resolve again: an await
+    monkeypatch.setattr(sources, "open", held)
+    await say(mw, room, "!volume 30", "🔊  Volume changed")
+    await asyncio.wait_for(opening.wait(), 10)
+    await mw.sim.voice.crash(room.guild.id)  # discord.py resumes the voice connection in a moment
+    # Disconnected for only a few milliseconds, and nothing signals it: look at every loop turn.
+    async with asyncio.timeout(5):
+        while vc.is_connected():  # noqa: ASYNC110
+            await asyncio.sleep(0)
+    release.set()
+    since = time.monotonic()
+    await mw.sim.wait_for(lambda: mw.sim.voice.audio_seconds(room.guild.id, since=since) >= 1, timeout=20)
+    assert music.output.current is not None
+    assert music.player.current is not None
+    monkeypatch.undo()
     await say(mw, room, "!volume 100", "🔊  Volume changed")
     await leave(mw, room)

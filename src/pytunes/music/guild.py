@@ -239,14 +239,19 @@ class GuildMusic:
         if self.player.generation != generation:
             source.cleanup()
             return
-        audio = self.output.play(
-            vc,
-            source,
-            generation=generation,
-            track=resolved,
-            start_offset=start_at,
-            gain_percent=self.player.volume,
-        )
+        try:
+            audio = self.output.play(
+                vc,
+                source,
+                generation=generation,
+                track=resolved,
+                start_offset=start_at,
+                gain_percent=self.player.volume,
+            )
+        except discord.ClientException as exc:  # voice dropped since the check above
+            failure = str(exc)
+            self.act(lambda p: p.track_failed(generation, failure))
+            return
         self.sound.playing(audio, fresh=True)
         self.act(lambda p: p.track_started(generation, resolved))
 
@@ -288,18 +293,22 @@ class GuildMusic:
             self.output.stop(vc, generation)
             self.act(lambda p: p.track_failed(generation, "The stream stopped sending audio."))
 
-    async def _restart(self, audio: PlayingAudio) -> None:
-        """Play `audio`'s track again from where it is, at the current volume (FFmpeg bakes the gain in).
-        Its own track: the model may already have moved on (a skip whose `Stop` is still queued)."""
-        vc = self.voice_client
-        if vc is None or self.player.generation != audio.generation:
-            return
+    async def _restart(self, audio: PlayingAudio) -> bool:
+        """Play `audio`'s track again from where it is, at the current volume (FFmpeg bakes the gain in);
+        False if that was no longer the thing to do. Its own track: the model may already have moved on
+        (a skip whose `Stop` is still queued)."""
+        if self.player.generation != audio.generation:
+            return False
         track = audio.track
         playable = self.sound.reopen(audio.generation) or await self.service.sources.open(track)
         source = self._build(playable, audio.elapsed, audio.generation)
-        if self.output.current is not audio or self.player.generation != audio.generation:
-            source.cleanup()  # something else happened meanwhile (skip, stop): that wins
-            return
+        # Re-read after the await: voice may have dropped (or be resuming) while the stream opened, and
+        # playing on a disconnected client would stop the old audio for nothing; it plays on instead.
+        vc = self.voice_client
+        stale = self.output.current is not audio or self.player.generation != audio.generation
+        if stale or vc is None or not vc.is_connected():
+            source.cleanup()  # something else happened meanwhile (skip, stop, voice gone): that wins
+            return False
         restarted = self.output.play(
             vc,
             source,
@@ -309,6 +318,21 @@ class GuildMusic:
             gain_percent=self.player.volume,
         )
         self.sound.playing(restarted, fresh=False)
+        return True
+
+    async def _restart_or_fail(self, audio: PlayingAudio) -> bool:
+        """Restart `audio`; False if it was not restarted and the old audio still holds the track (it
+        plays on at its old gain). A failure that took the old audio with it fails the track."""
+        try:
+            return await self._restart(audio) or self.output.current is not audio
+        except Exception as exc:  # a vanished file, a stream that no longer resolves, FFmpeg, voice
+            log.warning("could not restart the track at its new gain", exc_info=True)
+            failure = str(exc) or "its source could not be opened again."
+        if self.output.current is audio:
+            return False
+        generation = audio.generation
+        self.act(lambda p: p.track_failed(generation, failure))
+        return True
 
     async def _refresh_gain(self, generation: int) -> None:
         """Normalization of the playing track changed (measured, or switched): apply it where it is.
@@ -316,13 +340,8 @@ class GuildMusic:
         audio = self.output.current
         if audio is None or audio.generation != generation or self.player.generation != generation:
             return  # that audio is on its way out (its `Stop` is queued behind this)
-        if self.player.paused:
-            return
-        if self.sound.stale(audio):
-            try:
-                await self._restart(audio)
-            except MediaError:
-                log.warning("could not apply the normalization gain", exc_info=True)
+        if not self.player.paused and self.sound.stale(audio):
+            await self._restart_or_fail(audio)
 
     async def _resume(self, generation: int) -> None:
         vc, audio = self.voice_client, self.output.current
@@ -333,17 +352,9 @@ class GuildMusic:
         if audio.gain_percent == self.player.volume and not self.sound.stale(audio):
             vc.resume()
             return
-        try:
-            await self._restart(audio)
-            return
-        except Exception as exc:  # a vanished file, a stream that no longer resolves, FFmpeg refusing
-            log.warning("could not restart the resumed track at its new gain", exc_info=True)
-            failure = str(exc) or "its source could not be opened again."
         # The model already says "playing": never leave the voice client paused behind its back.
-        if self.output.current is audio and vc.is_paused():
+        if not await self._restart_or_fail(audio) and vc.is_paused():
             vc.resume()  # the paused FFmpeg still holds the track: play on at the old gain
-        else:
-            self.act(lambda p: p.track_failed(generation, failure))
 
     async def _set_volume(self, percent: int) -> None:
         await self.save_settings(volume=percent)
@@ -351,10 +362,7 @@ class GuildMusic:
         if audio is None or audio.generation != self.player.generation:
             return  # no audio, or audio on its way out: the next track is built at the new volume
         if not self.player.paused and audio.gain_percent != percent:
-            try:
-                await self._restart(audio)
-            except MediaError:
-                log.warning("could not apply the new volume to the playing track", exc_info=True)
+            await self._restart_or_fail(audio)
 
     async def save_settings(self, **changes: object) -> None:
         self.settings = dataclasses.replace(self.settings, **changes)  # type: ignore[arg-type]
