@@ -15,6 +15,7 @@ from pytunes.music.audio import AudioOutput
 from pytunes.music.guild import GuildMusic
 from pytunes.music.model import Track
 from pytunes.music.sources import Playable
+from pytunes.music.store import MusicSettings
 from tests.e2e.command_world import say
 from tests.e2e.music_world import MusicWorld, Room, music_world
 from tests.media.conftest import MediaFiles, MediaServer
@@ -121,6 +122,35 @@ async def test_a_restart_whose_voice_drops_while_its_stream_opens_keeps_the_trac
     await mw.sim.wait_for(lambda: mw.sim.voice.audio_seconds(room.guild.id, since=since) >= 1, timeout=20)
     assert music.output.current is not None
     assert music.player.current is not None
+    monkeypatch.undo()
+    await say(mw, room, "!volume 100", "🔊  Volume changed")
+    await leave(mw, room)
+
+
+async def test_a_failing_settings_write_still_changes_the_volume_and_is_retried(
+    mw: MusicWorld, media_server: MediaServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    room = mw.room
+    music = await playing(mw, room, media_server.url("/media/long440.webm"))
+    store = mw.bot.music.store
+    save = store.save
+    attempts: list[MusicSettings] = []
+
+    async def fails_once(guild_id: int, settings: MusicSettings) -> None:
+        attempts.append(settings)
+        if len(attempts) == 1:
+            raise OSError("database is locked")
+        await save(guild_id, settings)
+
+    monkeypatch.setattr(store, "save", fails_once)
+    await say(mw, room, "!volume 30", "🔊  Volume changed")
+    await mw.sim.wait_for(
+        lambda: music.output.current is not None and music.output.current.gain_percent == 30, timeout=10
+    )
+    async with asyncio.timeout(10):  # the retry comes about a second later; the database signals nothing
+        while (await store.load(room.guild.id)).volume != 30:  # noqa: ASYNC110
+            await asyncio.sleep(0.2)
+    assert len(attempts) >= 2, "written without a retry?"
     monkeypatch.undo()
     await say(mw, room, "!volume 100", "🔊  Volume changed")
     await leave(mw, room)

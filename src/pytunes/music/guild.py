@@ -45,6 +45,8 @@ from pytunes.music.model import (
     Stop,
     Track,
 )
+from pytunes.music.restart import restart_or_fail
+from pytunes.music.settings_writer import SettingsWriter
 from pytunes.music.sources import Playable
 from pytunes.music.store import MusicSettings
 
@@ -71,7 +73,7 @@ class GuildMusic:
     def __init__(self, service: MusicService, guild_id: int, settings: MusicSettings) -> None:
         self.service = service
         self.guild_id = guild_id
-        self.settings = settings
+        self._settings = SettingsWriter(service.store, service.tasks, guild_id, settings)
         self.player = Player(volume=settings.volume, config=service.player_config)
         self.player.set_silent(settings.silent)
         self.output = AudioOutput(self._audio_ended)
@@ -80,7 +82,6 @@ class GuildMusic:
         self._wake = asyncio.Event()
         self._starting: dict[int, asyncio.Task[None]] = {}
         self._timers: dict[int, asyncio.Task[None]] = {}
-        self._saving = asyncio.Lock()
         self.sound = GuildSound(
             service.normalizer,
             service.tasks,
@@ -293,47 +294,6 @@ class GuildMusic:
             self.output.stop(vc, generation)
             self.act(lambda p: p.track_failed(generation, "The stream stopped sending audio."))
 
-    async def _restart(self, audio: PlayingAudio) -> bool:
-        """Play `audio`'s track again from where it is, at the current volume (FFmpeg bakes the gain in);
-        False if that was no longer the thing to do. Its own track: the model may already have moved on
-        (a skip whose `Stop` is still queued)."""
-        if self.player.generation != audio.generation:
-            return False
-        track = audio.track
-        playable = self.sound.reopen(audio.generation) or await self.service.sources.open(track)
-        source = self._build(playable, audio.elapsed, audio.generation)
-        # Re-read after the await: voice may have dropped (or be resuming) while the stream opened, and
-        # playing on a disconnected client would stop the old audio for nothing; it plays on instead.
-        vc = self.voice_client
-        stale = self.output.current is not audio or self.player.generation != audio.generation
-        if stale or vc is None or not vc.is_connected():
-            source.cleanup()  # something else happened meanwhile (skip, stop, voice gone): that wins
-            return False
-        restarted = self.output.play(
-            vc,
-            source,
-            generation=audio.generation,
-            track=track,
-            start_offset=audio.elapsed,
-            gain_percent=self.player.volume,
-        )
-        self.sound.playing(restarted, fresh=False)
-        return True
-
-    async def _restart_or_fail(self, audio: PlayingAudio) -> bool:
-        """Restart `audio`; False if it was not restarted and the old audio still holds the track (it
-        plays on at its old gain). A failure that took the old audio with it fails the track."""
-        try:
-            return await self._restart(audio) or self.output.current is not audio
-        except Exception as exc:  # a vanished file, a stream that no longer resolves, FFmpeg, voice
-            log.warning("could not restart the track at its new gain", exc_info=True)
-            failure = str(exc) or "its source could not be opened again."
-        if self.output.current is audio:
-            return False
-        generation = audio.generation
-        self.act(lambda p: p.track_failed(generation, failure))
-        return True
-
     async def _refresh_gain(self, generation: int) -> None:
         """Normalization of the playing track changed (measured, or switched): apply it where it is.
         A paused track gets it when it resumes."""
@@ -341,7 +301,7 @@ class GuildMusic:
         if audio is None or audio.generation != generation or self.player.generation != generation:
             return  # that audio is on its way out (its `Stop` is queued behind this)
         if not self.player.paused and self.sound.stale(audio):
-            await self._restart_or_fail(audio)
+            await restart_or_fail(self, audio)
 
     async def _resume(self, generation: int) -> None:
         vc, audio = self.voice_client, self.output.current
@@ -353,24 +313,24 @@ class GuildMusic:
             vc.resume()
             return
         # The model already says "playing": never leave the voice client paused behind its back.
-        if not await self._restart_or_fail(audio) and vc.is_paused():
+        if not await restart_or_fail(self, audio) and vc.is_paused():
             vc.resume()  # the paused FFmpeg still holds the track: play on at the old gain
 
     async def _set_volume(self, percent: int) -> None:
-        await self.save_settings(volume=percent)
+        self.change_settings(volume=percent)  # written behind: a slow database never delays the audio
         audio = self.output.current
         if audio is None or audio.generation != self.player.generation:
             return  # no audio, or audio on its way out: the next track is built at the new volume
         if not self.player.paused and audio.gain_percent != percent:
-            await self._restart_or_fail(audio)
+            await restart_or_fail(self, audio)
 
-    async def save_settings(self, **changes: object) -> None:
-        self.settings = dataclasses.replace(self.settings, **changes)  # type: ignore[arg-type]
-        # One write at a time, each of the newest settings: two overlapping writes (`volume` from the
-        # executor, `silent` from the command) could otherwise commit in the wrong order and an older
-        # snapshot would win.
-        async with self._saving:
-            await self.service.store.save(self.guild_id, self.settings)
+    @property
+    def settings(self) -> MusicSettings:
+        return self._settings.settings
+
+    def change_settings(self, **changes: object) -> None:
+        """Change the settings now; they are saved in the background (retried until the write lands)."""
+        self._settings.change(**changes)
 
     # ------------------------------------------------------------------------------------------ timers, leaving
 
@@ -411,3 +371,4 @@ class GuildMusic:
                 task.cancel()
         self.sound.close()
         self.output.stop(self.voice_client)
+        await self._settings.close()

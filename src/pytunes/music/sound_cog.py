@@ -56,7 +56,7 @@ class Sound(MusicCog):
             "🤫  Silent mode",
             lambda _: "On: no 'Now playing' messages." if wanted else "Off: 'Now playing' messages are back.",
         )
-        await music.save_settings(silent=wanted)
+        music.change_settings(silent=wanted)
 
     @hybrid_command(
         aliases=["norm", "loudnorm"],
@@ -80,6 +80,8 @@ class Sound(MusicCog):
             )
         else:
             title, text = "🎚️  Normalization off", "Tracks play at their original loudness."
-        await self.bot.replies.send(ctx, embed=make_embed(title, text, tone=Tone.SUCCESS))
-        await music.save_settings(normalize=wanted)
-        music.sound.toggled()  # measure the current track if needed; re-apply its gain
+        music.change_settings(normalize=wanted)  # in effect now, whether or not the save lands at once
+        try:
+            await self.bot.replies.send(ctx, embed=make_embed(title, text, tone=Tone.SUCCESS))
+        finally:
+            music.sound.toggled()  # measure the current track if needed; re-apply its gain
