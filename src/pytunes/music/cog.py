@@ -126,8 +126,10 @@ class Music(MusicCog):
             return
         channel = author_voice_channel(ctx)
         await self.service.connect(channel)
-        index = result.index
-        replayed, batch = music.act(lambda p: p.replay(index + 1), hold=True)
+        # The track that was shown, not whatever is at that place now: the history moves on while the
+        # picker is open (up to two minutes).
+        shown = recent[result.index].fresh()
+        replayed, batch = music.act(lambda p: p.enqueue([shown]), hold=True)
         try:
             if isinstance(replayed, Added):
                 await self.adding.confirm(ctx, replayed, Mode.PLAY, None)
