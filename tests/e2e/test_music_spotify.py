@@ -176,6 +176,7 @@ async def test_without_credentials_the_owner_is_told_what_to_set(unconfigured: C
     reply = await say(unconfigured, room, f"!play https://open.spotify.com/track/{SONG}", "⚙️  Not set up")
     assert "SPOTIFY_CLIENT_ID" in reply.text()
     assert "SPOTIFY_CLIENT_SECRET" in reply.text()
+    assert not [m for m in unconfigured.sim.messages(room.text) if "Queuing" in m.text()], "no false start"
     record = await slash(unconfigured, room, "play", query=f"spotify:playlist:{sid('playlist')}")
     assert record.response is not None
     assert "SPOTIFY_CLIENT_ID" in record.response.text() or await followup(

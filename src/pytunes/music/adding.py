@@ -103,6 +103,8 @@ class AddFlow:
         resolver = self.service.resolver
         try:
             parsed = resolver.classify(query)
+            if parsed.kind is QueryKind.SPOTIFY:
+                resolver.spotify.require_configured()  # say what is missing at once, not after "Queuing…"
             if parsed.kind is not QueryKind.SEARCH and mode is not Mode.NOW:
                 await self.bot.replies.send(
                     ctx, embed=make_embed("⏳  Queuing…", f"Resolving `{parsed.kind.value}` link…")

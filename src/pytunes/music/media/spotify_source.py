@@ -136,9 +136,14 @@ class SpotifySource:
 
     @property
     def client(self) -> SpotifyClient:
+        self.require_configured()
+        assert self._client is not None
+        return self._client
+
+    def require_configured(self) -> None:
+        """Raises `NotConfiguredError` (naming the missing settings) when there are no credentials."""
         if self._client is None:
             raise NotConfiguredError(NOT_CONFIGURED)
-        return self._client
 
     async def resolve(self, link: SpotifyLink) -> SpotifyResolution:
         client = self.client
