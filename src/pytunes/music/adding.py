@@ -114,7 +114,7 @@ class AddFlow:
             await self.bot.replies.send(ctx, embed=media_error_embed(exc))
             return
         requester = Requester(ctx.author.id, ctx.author.name)
-        tracks = await self._tracks(ctx, resolution, requester)
+        tracks = await self._tracks(ctx, music, resolution, requester)
         if not tracks:
             return
         if not await self._join_if_playable(ctx, music, channel, tracks):
@@ -213,9 +213,24 @@ class AddFlow:
                 return False
         return True
 
-    async def _tracks(self, ctx: Ctx, resolution: Resolution, requester: Requester) -> list[Track]:
+    async def _tracks(
+        self, ctx: Ctx, music: GuildMusic, resolution: Resolution, requester: Requester
+    ) -> list[Track]:
         if resolution.kind is QueryKind.SEARCH:
-            entry = await self.pick(ctx, list(resolution.entries[:SEARCH_RESULTS]))
+            # Only offer what may play here: a livestream or an over-long video would be refused once
+            # picked, after the user waited for the picker.
+            playable = [e for e in resolution.entries if music.player.gate(track_from(e, requester)) is None]
+            if not playable:
+                await self.bot.replies.send(
+                    ctx,
+                    embed=make_embed(
+                        "🔎  No results",
+                        "Everything found is a livestream or longer than this server allows.",
+                        tone=Tone.WARNING,
+                    ),
+                )
+                return []
+            entry = await self.pick(ctx, playable[:SEARCH_RESULTS])
             return [track_from(entry, requester)] if entry is not None else []
         tracks = [track_from(e, requester) for e in resolution.entries]
         if resolution.kind is QueryKind.YOUTUBE_VIDEO and resolution.start_at and tracks:
