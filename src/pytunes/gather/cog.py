@@ -19,8 +19,8 @@ from pytunes.core.commands import Handler, defer_first, hybrid_group
 from pytunes.core.replies import Tone, make_embed
 from pytunes.gather import embeds, table
 from pytunes.gather.chart import render_chart
-from pytunes.gather.events import Expect, Extend, Forget, Result
-from pytunes.gather.live import LiveGathering, is_manager
+from pytunes.gather.events import Expect, Extend, Forget
+from pytunes.gather.live import is_manager
 from pytunes.gather.service import GatherService
 from pytunes.gather.stats import lateness_series, member_stats, top_list
 from pytunes.gather.store import GatherStore
@@ -97,7 +97,13 @@ class Gather(commands.Cog):
     async def start(self, ctx: Ctx, *, time: str | None = None) -> None:
         await self.service.start(ctx, author_voice_channel(ctx), time)
 
-    async def _change(self, ctx: Ctx, live: LiveGathering, result: Result, title: str) -> None:
+    async def _change_list(
+        self, ctx: Ctx, users: tuple[int, ...], change: type[Expect] | type[Forget], title: str
+    ) -> None:
+        """`expect`/`forget`: apply the roster change to the channel's gathering and answer."""
+        live = self.service.find(ctx)
+        manager = is_manager(ctx.permissions)
+        result = await live.command(lambda at: change(at, ctx.author.id, users, manager))
         if result.refused:
             raise CheckRefusal(f"🚫  {title}", result.reply or "")
         await self.bot.replies.send(ctx, embed=make_embed(f"✅  {title}", result.reply, tone=Tone.SUCCESS))
@@ -118,10 +124,7 @@ class Gather(commands.Cog):
         user10: Member = None,
     ) -> None:
         users = chosen(user1, user2, user3, user4, user5, user6, user7, user8, user9, user10)
-        live = self.service.find(ctx)
-        manager = is_manager(ctx.permissions)
-        result = await live.command(lambda at: Expect(at, ctx.author.id, users, manager))
-        await self._change(ctx, live, result, "Users expected")
+        await self._change_list(ctx, users, Expect, "Users expected")
 
     @subcommand(gather, name="forget", description="Take people off the gathering's list (up to 10)")
     async def forget(
@@ -139,10 +142,7 @@ class Gather(commands.Cog):
         user10: Member = None,
     ) -> None:
         users = chosen(user1, user2, user3, user4, user5, user6, user7, user8, user9, user10)
-        live = self.service.find(ctx)
-        manager = is_manager(ctx.permissions)
-        result = await live.command(lambda at: Forget(at, ctx.author.id, users, manager))
-        await self._change(ctx, live, result, "Users forgotten")
+        await self._change_list(ctx, users, Forget, "Users forgotten")
 
     @subcommand(gather, name="extend", description="Add time to the countdown")
     @app_commands.describe(time="How much longer, such as 5m or 1h")
