@@ -7,7 +7,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Column, Row, Table, and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from pytunes.reminders.model import PENDING, SENDING, Reminder, new_delivery_key
@@ -233,32 +233,27 @@ async def guild_zone(engine: AsyncEngine, guild_id: int) -> str | None:
 
 
 async def set_user_zone(engine: AsyncEngine, user_id: int, zone: str | None) -> None:
-    async with engine.begin() as conn:
-        if zone is None:
-            await conn.execute(delete(user_timezones).where(user_timezones.c.user_id == user_id))
-            return
-        await conn.execute(
-            upsert(
-                engine,
-                user_timezones,
-                {"user_id": user_id, "timezone": zone},
-                key=[user_timezones.c.user_id],
-                also_set={"updated_at": func.now()},
-            )
-        )
+    await _set_zone(engine, user_timezones, user_timezones.c.user_id, user_id, zone)
 
 
 async def set_guild_zone(engine: AsyncEngine, guild_id: int, zone: str | None) -> None:
+    await _set_zone(engine, guild_timezones, guild_timezones.c.guild_id, guild_id, zone)
+
+
+async def _set_zone(
+    engine: AsyncEngine, table: Table, key: Column[int], owner_id: int, zone: str | None
+) -> None:
+    """Set (or with None, clear) the zone of the user or guild `owner_id`, keyed by `key` in `table`."""
     async with engine.begin() as conn:
         if zone is None:
-            await conn.execute(delete(guild_timezones).where(guild_timezones.c.guild_id == guild_id))
+            await conn.execute(delete(table).where(key == owner_id))
             return
         await conn.execute(
             upsert(
                 engine,
-                guild_timezones,
-                {"guild_id": guild_id, "timezone": zone},
-                key=[guild_timezones.c.guild_id],
+                table,
+                {key.name: owner_id, "timezone": zone},
+                key=[key],
                 also_set={"updated_at": func.now()},
             )
         )
