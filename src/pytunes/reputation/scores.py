@@ -121,14 +121,25 @@ def _aged_out(guild_id: int, horizon: datetime | None, cutoff: datetime) -> list
     return conditions
 
 
+async def _state_and_cutoff(
+    conn: AsyncConnection, guild_id: int, period: Period, now: float
+) -> tuple[BoardState, datetime | None]:
+    """`period`'s board state, and the window start reps may have aged out before — None when nothing can
+    have (an all-time period, or a horizon already at or past now − window)."""
+    state = (await states(conn, guild_id)).get(period, BoardState())
+    if period.seconds is None:
+        return state, None
+    cutoff = to_datetime(now - period.seconds)
+    if state.horizon is not None and state.horizon >= cutoff:
+        return state, None
+    return state, cutoff
+
+
 async def read_state(conn: AsyncConnection, guild_id: int, period: Period, now: float) -> BoardState | None:
     """The board state if `period`'s scores are exact at `now`, or None when reps have left its window
     since the last catch-up (one primary-key read and, for rolling periods, one index probe)."""
-    state = (await states(conn, guild_id)).get(period, BoardState())
-    if period.seconds is None:
-        return state
-    cutoff = to_datetime(now - period.seconds)
-    if state.horizon is not None and state.horizon >= cutoff:
+    state, cutoff = await _state_and_cutoff(conn, guild_id, period, now)
+    if cutoff is None:
         return state
     probe = select(log.id).where(*_aged_out(guild_id, state.horizon, cutoff)).limit(1)
     return None if (await conn.execute(probe)).first() is not None else state
@@ -136,11 +147,8 @@ async def read_state(conn: AsyncConnection, guild_id: int, period: Period, now: 
 
 async def catch_up(conn: AsyncConnection, guild_id: int, period: Period, now: float) -> BoardState:
     """Subtract the live reps that left `period`'s window, move its horizon to now − window; the new state."""
-    state = (await states(conn, guild_id)).get(period, BoardState())
-    if period.seconds is None:
-        return state
-    cutoff = to_datetime(now - period.seconds)
-    if state.horizon is not None and state.horizon >= cutoff:
+    state, cutoff = await _state_and_cutoff(conn, guild_id, period, now)
+    if cutoff is None:
         return state
     aged = await conn.execute(
         select(log.receiver_id, func.sum(log.value), func.count())
