@@ -17,9 +17,8 @@ from pytunes.config import Settings
 from pytunes.core.clock import ManualClock
 from pytunes.music.guild import GuildMusic
 from pytunes.runner import running_bot
-from pytunes.sandbox import simcord_settings
-from simcord import InteractionRecord, Message, Simcord, SimUser
-from tests.e2e.music_world import MusicWorld, Room, build_room
+from simcord import InteractionRecord, Message, SimUser
+from tests.e2e.music_world import MusicWorld, Room, music_site
 from tests.media.conftest import MediaServer
 
 
@@ -59,24 +58,8 @@ class CommandWorld(MusicWorld):
 @asynccontextmanager
 async def command_world(database: Path, *, rooms: int = 1, **overrides: Any) -> AsyncIterator[CommandWorld]:
     """Like `music_world`, with setting overrides and a restartable bot."""
-    async with Simcord() as sim:
-        sim.voice.heartbeat_interval_ms = 1000
-        sim.rest.bucket_limit = 1000
-        app = sim.create_application("PyTunes")
-        built = [build_room(sim, f"Guild {i + 1}") for i in range(rooms)]
-        for room in built:
-            sim.add_bot(room.guild, app)
-        base = Settings(  # type: ignore[call-arg]
-            _env_file=None,
-            media_allow_private_hosts=True,
-            media_workers=2,
-            prefix_cleanup_seconds=30,
-            reply_delete_seconds=30,
-            stream_stall_seconds=3,
-            **{"audio_cache_dir": database.parent / "audio-cache", **overrides},  # not the repo's data/cache
-        )
-        settings = simcord_settings(base, sim.connection(app), database_url=f"sqlite+aiosqlite:///{database}")
-        world = CommandWorld(sim, app, None, ManualClock(), built, settings=settings)  # type: ignore[arg-type]
+    async with music_site(database, rooms=rooms, **overrides) as site:
+        world = CommandWorld(site.sim, site.app, None, ManualClock(), site.rooms, settings=site.settings)  # type: ignore[arg-type]
         await world.start_bot()
         try:
             yield world

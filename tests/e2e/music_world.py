@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pytunes.bot import PyTunes
 from pytunes.config import Settings
@@ -71,8 +72,20 @@ def build_room(sim: Simcord, name: str) -> Room:
     )
 
 
+@dataclass
+class MusicSite:
+    """A simcord with rooms and the bot application in them, and the settings a bot there starts with."""
+
+    sim: Simcord
+    app: Application
+    rooms: list[Room]
+    settings: Settings
+
+
 @asynccontextmanager
-async def music_world(database: Path, *, rooms: int = 1) -> AsyncIterator[MusicWorld]:
+async def music_site(database: Path, *, rooms: int = 1, **overrides: Any) -> AsyncIterator[MusicSite]:
+    """A simcord wired for music (local media allowed, quick voice heartbeats, no rate limits in the way)
+    and the bot's settings for it, with `overrides`."""
     async with Simcord() as sim:
         sim.voice.heartbeat_interval_ms = 1000
         sim.rest.bucket_limit = 1000  # the tests are about music, not the simulator's rate limits
@@ -87,12 +100,19 @@ async def music_world(database: Path, *, rooms: int = 1) -> AsyncIterator[MusicW
             prefix_cleanup_seconds=30,
             reply_delete_seconds=30,
             stream_stall_seconds=3,
-            audio_cache_dir=database.parent / "audio-cache",  # never the repository's data/cache
+            # Never the repository's data/cache.
+            **{"audio_cache_dir": database.parent / "audio-cache", **overrides},
         )
         settings = simcord_settings(base, sim.connection(app), database_url=f"sqlite+aiosqlite:///{database}")
+        yield MusicSite(sim, app, built, settings)
+
+
+@asynccontextmanager
+async def music_world(database: Path, *, rooms: int = 1) -> AsyncIterator[MusicWorld]:
+    async with music_site(database, rooms=rooms) as site:
         clock = ManualClock()
-        async with running_bot(settings, clock=clock, guild_ready_timeout=0.05) as bot:
-            yield MusicWorld(sim, app, bot, clock, built)
+        async with running_bot(site.settings, clock=clock, guild_ready_timeout=0.05) as bot:
+            yield MusicWorld(site.sim, site.app, bot, clock, site.rooms)
 
 
 async def heard(mw: MusicWorld, room: Room, seconds: float, *, since: float) -> float:

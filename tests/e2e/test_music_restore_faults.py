@@ -13,17 +13,14 @@ import discord
 import pytest
 
 from pytunes.bot import PyTunes
-from pytunes.config import Settings
 from pytunes.core.clock import ManualClock
 from pytunes.music.model import Snapshot
 from pytunes.music.model.snapshot import decode, encode
 from pytunes.music.service import MusicService
 from pytunes.music.session_store import SavedSession, SessionStore
 from pytunes.runner import running_bot
-from pytunes.sandbox import simcord_settings
 from pytunes.storage.engine import Database
-from simcord import Simcord
-from tests.e2e.music_world import Room, build_room
+from tests.e2e.music_world import Room, music_site
 from tests.unit.players import song
 
 pytestmark = pytest.mark.slow
@@ -46,17 +43,11 @@ async def saved_sessions(url: str) -> list[SavedSession]:
 async def bot_with_saved_session(database: Path) -> AsyncIterator[tuple[PyTunes, Room, str]]:
     """A bot that starts on a database holding a playing session, with a listener in its voice channel."""
     url = f"sqlite+aiosqlite:///{database}"
-    async with Simcord() as sim:
-        app = sim.create_application("PyTunes")
-        room = build_room(sim, "Guild")
-        sim.add_bot(room.guild, app)
+    async with music_site(database) as site:
+        room = site.rooms[0]
         await room.alice.join_voice(room.voice)
         await save_session(url, room)
-        base = Settings(  # type: ignore[call-arg]
-            _env_file=None, media_allow_private_hosts=True, audio_cache_dir=database.parent / "cache"
-        )
-        settings = simcord_settings(base, sim.connection(app), database_url=url)
-        async with running_bot(settings, clock=ManualClock(), guild_ready_timeout=0.05) as bot:
+        async with running_bot(site.settings, clock=ManualClock(), guild_ready_timeout=0.05) as bot:
             yield bot, room, url
 
 
