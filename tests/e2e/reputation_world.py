@@ -5,7 +5,9 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-from pytunes.reputation.model import Given, NewRep, RepSettings, Source
+import pytest
+
+from pytunes.reputation.model import DAY, Given, NewRep, RepSettings, Source
 from pytunes.reputation.store import RepStore
 from simcord import Channel, Guild, Message, SimUser
 from tests.e2e.conftest import BotWorld
@@ -88,3 +90,10 @@ async def seed(w: BotWorld, room: Room, receiver_id: int, count: int, *, ago: fl
             room.guild.id, room.owner.id, receiver_id, 1, "seeded", Source(room.channel.id, message_id=i + 1)
         )
         assert isinstance(await s.give(rep, w.clock.now() - ago + i), Given)
+
+
+@pytest.fixture(autouse=True)  # used by the reputation test modules, which import it
+async def next_day(bot_world: BotWorld) -> None:
+    """A day later than the last test: no cooldown or budget carries over, no navigation still listens."""
+    await bot_world.clock.advance(DAY)
+    await bot_world.sim.wait_for(lambda: bot_world.bot.interactions.open_streams == 0)

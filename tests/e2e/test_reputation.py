@@ -14,6 +14,7 @@ from tests.e2e.conftest import BotWorld
 from tests.e2e.reputation_world import (
     ZWSP,
     field,
+    next_day,
     open_room,
     pings_nobody,
     rep_number,
@@ -23,12 +24,7 @@ from tests.e2e.reputation_world import (
     title,
 )
 
-
-@pytest.fixture(autouse=True)
-async def next_day(bot_world: BotWorld) -> None:
-    """A day later than the last test: no cooldown or budget carries over, no navigation still listens."""
-    await bot_world.clock.advance(DAY)
-    await bot_world.sim.wait_for(lambda: bot_world.bot.interactions.open_streams == 0)
+__all__ = ["next_day"]  # the autouse fixture, used by name
 
 
 # ------------------------------------------------------------------------------------------ giving

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from pytunes.reputation.model import DAY
 from simcord import Outcome
 from tests.e2e.conftest import BotWorld
 from tests.e2e.reputation_world import (
     field,
     labels,
+    next_day,
     open_room,
     page_label,
     rep_number,
@@ -21,12 +20,7 @@ from tests.e2e.reputation_world import (
     seed,
 )
 
-
-@pytest.fixture(autouse=True)
-async def next_day(bot_world: BotWorld) -> None:
-    """A day later than the last test: no cooldown or budget carries over, no navigation still listens."""
-    await bot_world.clock.advance(DAY)
-    await bot_world.sim.wait_for(lambda: bot_world.bot.interactions.open_streams == 0)
+__all__ = ["next_day"]  # the autouse fixture, used by name
 
 
 async def test_history_pages_newest_first_fit_discord_and_follow_clicks_in_order(bot_world: BotWorld) -> None:
