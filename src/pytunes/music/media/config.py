@@ -46,7 +46,3 @@ class MediaConfig:
     spotify_max_tracks: int = 500
     # A 429 asking to wait longer than this is reported instead of holding the command up.
     spotify_max_retry_wait: float = 5.0
-
-    @property
-    def spotify_configured(self) -> bool:
-        return bool(self.spotify_client_id and self.spotify_client_secret)
