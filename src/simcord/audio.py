@@ -66,10 +66,6 @@ class Stream:
         return [p for p in self.packets if p.audio]
 
     @property
-    def silence_frames(self) -> list[VoicePacket]:
-        return [p for p in self.packets if p.silence]
-
-    @property
     def seconds(self) -> float:
         return audio_seconds(self.packets)
 

@@ -146,10 +146,6 @@ class Gateway:
                 self._forget(conn.session)
             self._control(conn, {"op": 9, "d": resumable})
 
-    def request_heartbeat(self, shard: int | None = None) -> None:
-        for conn in self.live(shard):
-            self._control(conn, {"op": 1, "d": None})
-
     # ---------------------------------------------------------------- websocket handler
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
