@@ -1,7 +1,8 @@
 """When a gathering starts: a relative duration (`10m`, `1h30m`, `1h 30m`) or a clock time (`20:30`).
 
-The relative grammar is the reminders' one (spec §9.2): units in the fixed order months, days, hours,
-minutes, seconds, each optional, whitespace allowed between parts; a total of zero is invalid.
+Relative durations are read by `pytunes.core.durations`, the grammar reminders use too: units in the fixed
+order months, days, hours, minutes, seconds, each optional, whitespace allowed between parts; a total of
+zero is invalid.
 """
 
 from __future__ import annotations
@@ -9,24 +10,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, tzinfo
 
-_UNITS = (
-    ("mo", r"(?:mo|months?)", 30 * 86400),
-    ("d", r"(?:d|days?)", 86400),
-    ("h", r"(?:h|hours?)", 3600),
-    ("m", r"(?:m|minutes?)", 60),
-    ("s", r"(?:s|seconds?)", 1),
-)
+from pytunes.core import durations
 
-
-def _part(name: str, unit: str) -> str:
-    # No space is allowed before `mo`, so that `1 m` can never be read as the start of a month.
-    gap = "" if name == "mo" else r"\s*"
-    return f"(?:(?P<{name}>\\d{{1,6}}){gap}{unit})?"
-
-
-_RELATIVE = re.compile(
-    r"^\s*" + r"\s*".join(_part(name, unit) for name, unit, _ in _UNITS) + r"\s*$", re.IGNORECASE
-)
 _CLOCK = re.compile(r"^\s*(?P<h>\d{1,2}):(?P<m>\d{2})\s*$")
 
 INVALID_TIME = (
@@ -37,11 +22,8 @@ INVALID_TIME = (
 
 def parse_duration(text: str) -> float | None:
     """Seconds in a relative duration, or None when `text` is not one (or adds up to zero)."""
-    match = _RELATIVE.match(text)
-    if match is None:
-        return None
-    total = sum(int(match.group(name) or 0) * size for name, _, size in _UNITS)
-    return float(total) if total > 0 else None
+    duration = durations.parse_duration(text)
+    return None if duration is None else duration.total_seconds()
 
 
 def parse_start(text: str, now: float, zone: tzinfo | None = None) -> tuple[float, str] | None:

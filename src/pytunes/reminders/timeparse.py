@@ -8,9 +8,10 @@ Formats, tried in this order (case-insensitive, surrounding whitespace and quote
   (`Z`, `+02:00`), which then wins over the user's zone;
 * day-first dates `1-1-2027`, `01.01.2027` (09:00) and date-times `01-01-2027 18:30` / `01-01-2027_18:30`;
 * clock times `18:30`: the next time the user's clock shows it (today, else tomorrow);
-* relative offsets, units in this order, spaces optional: months `mo`/`month(s)` (30 days), days
-  `d`/`day(s)`, hours `h`/`hour(s)`, minutes `m`/`minute(s)`, seconds `s`/`second(s)`: `10m`, `1h30m`,
-  `1h 30m`, `2 days 4 hours`. These are exact durations.
+* relative offsets, read by `pytunes.core.durations` (the grammar gather uses too): units in this
+  order, spaces optional, months `mo`/`month(s)` (30 days), days `d`/`day(s)`, hours `h`/`hour(s)`,
+  minutes `m`/`minute(s)`, seconds `s`/`second(s)`: `10m`, `1h30m`, `1h 30m`, `2 days 4 hours`. These
+  are exact durations.
 
 Local times that do not exist (the hour skipped when clocks go forward) resolve to the same moment
 Python's `zoneinfo` gives them, i.e. shifted forward by the gap; repeated hours resolve to the first.
@@ -22,6 +23,8 @@ import functools
 import re
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pytunes.core.durations import parse_duration
 
 MAX_AHEAD = timedelta(days=365)
 DEFAULT_DATE_TIME = time(9, 0)
@@ -37,15 +40,6 @@ FORMATS_HELP = (
     "Times are in your time zone (`notify tz`)."
 )
 
-_NUMBER = r"(\d{1,6})"
-_RELATIVE = re.compile(
-    rf"(?:{_NUMBER}\s*(?:months?|mo))?\s*"
-    rf"(?:{_NUMBER}\s*(?:days?|d))?\s*"
-    rf"(?:{_NUMBER}\s*(?:hours?|h))?\s*"
-    rf"(?:{_NUMBER}\s*(?:minutes?|m))?\s*"
-    rf"(?:{_NUMBER}\s*(?:seconds?|s))?"
-)
-_UNIT_SECONDS = (30 * 86400, 86400, 3600, 60, 1)
 _DAY_FIRST = re.compile(r"(\d{1,2})[-.](\d{1,2})[-.](\d{4})(?:[ _]+(\d{1,2}):(\d{2}))?")
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}(?:[t ]\d{1,2}:\d{2}(?::\d{2})?(?:z|[+-]\d{2}:?\d{2})?)?")
 _CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
@@ -99,14 +93,11 @@ def interpret(text: str, now: datetime, zone: ZoneInfo) -> datetime | None:
 
 
 def _relative(t: str, now: datetime) -> datetime | None:
-    match = _RELATIVE.fullmatch(t)
-    if match is None or not any(match.groups()):
-        return None
-    seconds = sum(int(n) * unit for n, unit in zip(match.groups(), _UNIT_SECONDS, strict=True) if n)
-    if seconds == 0:
+    duration = parse_duration(t)
+    if duration is None:
         return None
     try:
-        return now + timedelta(seconds=seconds)
+        return now + duration
     except OverflowError:
         return now + timedelta(days=100 * 365)  # absurdly far: refused by the range check
 
