@@ -86,7 +86,6 @@ class Gateway:
         *,
         guild_id: int | None,
         to_user: int | None = None,
-        member_event: bool = False,
     ) -> None:
         """Queue an event for every live session that should see it."""
         need = INTENT_FOR_EVENT.get(event, 0)
@@ -241,9 +240,9 @@ class Gateway:
             session.presence = d
             self.world.on_presence(session.bot_user_id, d)
         elif op == 4:
-            self.world.on_bot_voice_state(session, d)
+            self.world.on_bot_voice_state(session.bot_user_id, session.id, d)
         elif op == 8:
-            self.world.on_request_members(session, d)
+            self.world.on_request_members(session.bot_user_id, d)
 
     async def _identify(self, conn: Connection, d: Json) -> None:
         if conn.state is not ConnState.CONNECTED:

@@ -183,7 +183,7 @@ class Simcord:
         self.world = World()
         self.gateway = Gateway(self.world)
         self.gateway.heartbeat_interval_ms = heartbeat_interval_ms
-        self.world.gateway = self.gateway
+        self.world.events = self.gateway
         self.desk = InteractionDesk(self.world)
         self.rest = RestServer(self.world, self.desk)
         self.voice = VoiceServer(self.world)
@@ -199,7 +199,7 @@ class Simcord:
         gateway_port = await self._serve(gateway_app)
         self.rest.base_url = f"http://127.0.0.1:{rest_port}"
         self.api_base = f"{self.rest.base_url}/api/v10"
-        self.gateway.url = f"ws://127.0.0.1:{gateway_port}/"
+        self.gateway.url = self.rest.gateway_url = f"ws://127.0.0.1:{gateway_port}/"
         await self.voice.start()
         self.world.voice_endpoint = self.voice.endpoint_for
         self.world.voice_token = self.voice.issue_token

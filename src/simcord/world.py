@@ -3,6 +3,9 @@
 Every mutation goes through a `World` method that updates state, dispatches the gateway events Discord
 would send, and wakes anybody waiting in `wait_for`. Both servers and the scenario API call these
 methods, so a message posted by the bot over REST and one typed by a simulated user look the same.
+
+The world hands its events to an `EventSink` (the gateway, once `Simcord` wires one in) and knows
+nothing else about who delivers them.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from simcord.state import (
     Channel,
@@ -33,7 +36,6 @@ from simcord.state import (
 )
 
 if TYPE_CHECKING:
-    from simcord.gateway import Gateway, Session
     from simcord.interactions import InteractionRecord
 
 T = TypeVar("T")
@@ -96,6 +98,14 @@ class Application:
         }
 
 
+class EventSink(Protocol):
+    """Where the world sends the gateway events Discord would send."""
+
+    def dispatch(self, event: str, data: Json, *, guild_id: int | None, to_user: int | None = None) -> None:
+        """Deliver `event` to every session that should see it: members of `guild_id` (any session when
+        None), and only `to_user`'s sessions when that is given."""
+
+
 class WorldError(Exception):
     """A request Discord would refuse: carries the HTTP status and Discord's JSON error code."""
 
@@ -118,7 +128,7 @@ class World:
         self.applications: dict[int, Application] = {}
         self.interactions: list[InteractionRecord] = []
         self.typing: list[tuple[float, int, int]] = []  # (time, channel id, user id)
-        self.gateway: Gateway | None = None
+        self.events: EventSink | None = None
         self.voice_endpoint: Callable[[int, int], str | None] = lambda guild_id, user_id: None
         self.voice_token: Callable[[int, int], str] = lambda guild_id, user_id: secrets.token_hex(8)
         self._waiters: list[asyncio.Future[None]] = []
@@ -150,8 +160,8 @@ class World:
                 await asyncio.wait_for(waiter, timeout=min(remaining, 0.25))
 
     def dispatch(self, event: str, data: Json, *, guild_id: int | None, to_user: int | None = None) -> None:
-        if self.gateway is not None:
-            self.gateway.dispatch(event, data, guild_id=guild_id, to_user=to_user)
+        if self.events is not None:
+            self.events.dispatch(event, data, guild_id=guild_id, to_user=to_user)
         self.changed()
 
     # ---------------------------------------------------------------- lookups used by the gateway
@@ -207,9 +217,9 @@ class World:
             app.presence = presence
         self.changed()
 
-    def on_bot_voice_state(self, session: Session, d: Json) -> None:
+    def on_bot_voice_state(self, bot_user_id: int, session_id: str, d: Json) -> None:
         guild = self.guilds.get(int(d["guild_id"]))
-        if guild is None or session.bot_user_id not in guild.members:
+        if guild is None or bot_user_id not in guild.members:
             return
         channel_id = int(d["channel_id"]) if d.get("channel_id") else None
         if channel_id is not None and channel_id not in guild.channels:
@@ -217,21 +227,21 @@ class World:
         # VOICE_SERVER_UPDATE first: when discord.py re-sends op 4 to resume after a voice server crash
         # (4015), it only completes if the server update precedes the state update.
         if channel_id is not None:
-            endpoint = self.voice_endpoint(guild.id, session.bot_user_id)
+            endpoint = self.voice_endpoint(guild.id, bot_user_id)
             if endpoint is not None:
-                token = self.voice_token(guild.id, session.bot_user_id)
+                token = self.voice_token(guild.id, bot_user_id)
                 data = {"token": token, "guild_id": str(guild.id), "endpoint": endpoint}
-                self.dispatch("VOICE_SERVER_UPDATE", data, guild_id=guild.id, to_user=session.bot_user_id)
+                self.dispatch("VOICE_SERVER_UPDATE", data, guild_id=guild.id, to_user=bot_user_id)
         self.set_voice_state(
             guild,
-            self.users[session.bot_user_id],
+            self.users[bot_user_id],
             channel_id,
-            session_id=session.id,
+            session_id=session_id,
             self_mute=bool(d.get("self_mute")),
             self_deaf=bool(d.get("self_deaf")),
         )
 
-    def on_request_members(self, session: Session, d: Json) -> None:
+    def on_request_members(self, bot_user_id: int, d: Json) -> None:
         guild = self.guilds.get(int(d["guild_id"]))
         if guild is None:
             return
@@ -253,7 +263,7 @@ class World:
             }
             if d.get("nonce") is not None:
                 data["nonce"] = d["nonce"]
-            self.dispatch("GUILD_MEMBERS_CHUNK", data, guild_id=guild.id, to_user=session.bot_user_id)
+            self.dispatch("GUILD_MEMBERS_CHUNK", data, guild_id=guild.id, to_user=bot_user_id)
 
     # ---------------------------------------------------------------- world building
 

@@ -60,6 +60,7 @@ class RestServer:
     buckets: dict[str, Bucket] = field(default_factory=dict)
     files: dict[int, bytes] = field(default_factory=dict)
     base_url: str = ""
+    gateway_url: str = ""  # what GET /gateway answers
 
     def bucket_for(self, method: str, template: str, match: dict[str, str]) -> tuple[str, Bucket]:
         major = match.get("channel_id") or match.get("guild_id") or match.get("webhook_id") or ""

@@ -6,7 +6,7 @@ import re
 
 from aiohttp import web
 
-from simcord.rest.app import API_PREFIX, caller, json_response, parse_id, read_json, world_of
+from simcord.rest.app import API_PREFIX, REST_KEY, caller, json_response, parse_id, read_json, world_of
 from simcord.state import Json
 from simcord.world import WorldError
 
@@ -32,15 +32,13 @@ async def get_application(request: web.Request) -> web.Response:
 
 
 async def get_gateway(request: web.Request) -> web.Response:
-    world = world_of(request)
-    return json_response({"url": world.gateway.url if world.gateway else ""})
+    return json_response({"url": request.app[REST_KEY].gateway_url})
 
 
 async def get_gateway_bot(request: web.Request) -> web.Response:
-    world = world_of(request)
     return json_response(
         {
-            "url": world.gateway.url if world.gateway else "",
+            "url": request.app[REST_KEY].gateway_url,
             "shards": 1,
             "session_start_limit": {
                 "total": 1000,
