@@ -1,7 +1,8 @@
-"""The REST server: authentication, fault injection, rate-limit headers and the exchange log.
+"""The REST server: authentication, fault injection, rate-limit headers and the exchange log. The
+route modules (application, guilds, messages, interactions) share their helpers through `common`.
 
-discord.py quirks honoured here (`reference/discord-protocol.md` §0): JSON responses carry exactly
-`Content-Type: application/json` (G3); 429s carry a `Via` header and a `retry_after` body (G4); every
+discord.py quirks honoured by the REST server (`reference/discord-protocol.md` §0): JSON responses carry
+exactly `Content-Type: application/json` (G3, in `common.json_response`); 429s carry a `Via` header and a `retry_after` body (G4); every
 `X-RateLimit-Remaining` comes with `X-RateLimit-Reset-After` (G5).
 """
 
@@ -12,141 +13,26 @@ import contextlib
 import json
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 
-from simcord.faults import RestFaults
-from simcord.interactions import InteractionDesk
+from simcord.rest import application, guilds, interactions, messages
+from simcord.rest.common import (
+    API_PREFIX,
+    CALLER_KEY,
+    DESK_KEY,
+    REST_KEY,
+    WORLD_KEY,
+    RestExchange,
+    RestServer,
+    json_response,
+    world_of,
+)
 from simcord.state import Json
-from simcord.world import Application, World, WorldError
-
-API_PREFIX = "/api/v10"
+from simcord.world import WorldError
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-@dataclass
-class RestExchange:
-    """One request/response pair, for assertions and the OpenAPI conformance test."""
-
-    at: float
-    method: str
-    path: str  # without the /api/v10 prefix
-    template: str | None  # the route template, e.g. /channels/{channel_id}/messages
-    status: int
-    request_body: Any
-    response_body: Any
-    latency: float
-
-
-@dataclass
-class Bucket:
-    limit: int
-    window: float
-    used: int = 0
-    reset_at: float = 0.0
-
-
-@dataclass
-class RestServer:
-    world: World
-    desk: InteractionDesk
-    faults: RestFaults = field(default_factory=RestFaults)
-    log: list[RestExchange] = field(default_factory=list)
-    bucket_limit: int = 50
-    bucket_window: float = 1.0
-    buckets: dict[str, Bucket] = field(default_factory=dict)
-    files: dict[int, bytes] = field(default_factory=dict)
-    base_url: str = ""
-    gateway_url: str = ""  # what GET /gateway answers
-
-    def bucket_for(self, method: str, template: str, match: dict[str, str]) -> tuple[str, Bucket]:
-        major = match.get("channel_id") or match.get("guild_id") or match.get("webhook_id") or ""
-        key = f"{method} {template} {major}"
-        bucket = self.buckets.get(key)
-        now = time.monotonic()
-        if bucket is None or now >= bucket.reset_at:
-            bucket = Bucket(self.bucket_limit, self.bucket_window, 0, now + self.bucket_window)
-            self.buckets[key] = bucket
-        return key, bucket
-
-
-WORLD_KEY = web.AppKey("world", World)
-REST_KEY = web.AppKey("rest", RestServer)
-DESK_KEY = web.AppKey("desk", InteractionDesk)
-CALLER_KEY = web.RequestKey("application", Application)
-
-
-def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    body = json.dumps(data, separators=(",", ":"))
-    # Exactly "application/json": discord.py compares the header as a plain string.
-    response = web.Response(text=body, status=status, headers=headers)
-    response.headers["Content-Type"] = "application/json"
-    return response
-
-
-def error_response(err: WorldError) -> web.Response:
-    body: Json = {"message": err.message, "code": err.code}
-    if err.errors is not None:
-        body["errors"] = err.errors
-    return json_response(body, err.status)
-
-
-def no_content() -> web.Response:
-    return web.Response(status=204)
-
-
-def world_of(request: web.Request) -> World:
-    return request.app[WORLD_KEY]
-
-
-def caller(request: web.Request) -> Application:
-    return request[CALLER_KEY]
-
-
-async def read_json(request: web.Request) -> tuple[Json, list[tuple[str, str, bytes]]]:
-    """The JSON body and any uploaded files, from a JSON or multipart (payload_json) request."""
-    if request.content_type.startswith("multipart/"):
-        payload: Json = {}
-        files: list[tuple[str, str, bytes]] = []
-        reader = await request.multipart()
-        while (part := await reader.next()) is not None:
-            if not isinstance(part, BodyPartReader):
-                continue
-            if part.name == "payload_json":
-                payload = json.loads(await part.text())
-            else:
-                data = await part.read(decode=False)
-                files.append(
-                    (
-                        part.filename or "file",
-                        part.headers.get("Content-Type", "application/octet-stream"),
-                        bytes(data),
-                    )
-                )
-        return payload, files
-    if not request.body_exists:
-        return {}, []
-    try:
-        data = await request.json()
-    except ValueError as exc:
-        raise WorldError(400, 50109, "The request body contains invalid JSON.") from exc
-    return (data if isinstance(data, dict) else {"_": data}), []
-
-
-def parse_id(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError as exc:
-        raise WorldError(
-            400,
-            50035,
-            "Invalid Form Body",
-            {"_errors": [{"code": "NUMBER_TYPE_COERCE", "message": f'Value "{value}" is not snowflake.'}]},
-        ) from exc
-
 
 NO_AUTH_PREFIXES = ("/interactions/", "/webhooks/", "/attachments/")
 NO_AUTH_PATHS = frozenset({"/gateway"})  # GET /gateway is public; /gateway/bot is not
@@ -235,6 +121,13 @@ async def _limited(
     return response
 
 
+def error_response(err: WorldError) -> web.Response:
+    body: Json = {"message": err.message, "code": err.code}
+    if err.errors is not None:
+        body["errors"] = err.errors
+    return json_response(body, err.status)
+
+
 def fault_response(status: int, retry_after: float, is_global: bool) -> web.Response:
     if status == 429:
         headers = {
@@ -273,8 +166,6 @@ def authenticate(request: web.Request) -> bool:
 
 
 def build_app(rest: RestServer) -> web.Application:
-    from simcord.rest import application, guilds, interactions, messages
-
     app = web.Application(middlewares=[rest_middleware], client_max_size=25 * 1024 * 1024)
     app[WORLD_KEY] = rest.world
     app[REST_KEY] = rest

@@ -6,7 +6,7 @@ import re
 
 from aiohttp import web
 
-from simcord.rest.app import API_PREFIX, REST_KEY, caller, json_response, parse_id, read_json, world_of
+from simcord.rest.common import API_PREFIX, REST_KEY, caller, json_response, parse_id, read_json, world_of
 from simcord.state import Json
 from simcord.world import WorldError
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from simcord.rest.app import API_PREFIX, caller, json_response, parse_id, read_json, world_of
+from simcord.rest.common import API_PREFIX, caller, json_response, parse_id, read_json, world_of
 from simcord.state import Guild, Json, Member, Permissions
 from simcord.world import World, WorldError
 

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from simcord.interactions import InteractionRecord
 from simcord.limits import validate_message
-from simcord.rest.app import API_PREFIX, DESK_KEY, json_response, no_content, parse_id, read_json, world_of
+from simcord.rest.common import API_PREFIX, DESK_KEY, json_response, no_content, parse_id, read_json, world_of
 from simcord.rest.messages import store_files
 from simcord.state import Json
 from simcord.world import WorldError

@@ -8,7 +8,7 @@ import urllib.parse
 from aiohttp import web
 
 from simcord.limits import validate_message
-from simcord.rest.app import (
+from simcord.rest.common import (
     API_PREFIX,
     REST_KEY,
     caller,
