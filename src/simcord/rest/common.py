@@ -1,6 +1,6 @@
 """What the REST route modules share with the app builder: the server's state, the request keys, and
-the helpers every handler uses to read requests and answer them. Route modules import this, never
-`simcord.rest.app`.
+the helpers every handler uses to read requests and answer them. Route modules import this, never the
+app builder.
 """
 
 from __future__ import annotations
