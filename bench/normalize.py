@@ -70,7 +70,7 @@ def ebur128(track: Path) -> None:
 
 
 def loudnorm(track: Path) -> None:
-    # The reference bot's measurement (spec §4.15), same input restrictions as ours.
+    # The reference bot's measurement (a `loudnorm` analysis pass), same input restrictions as ours.
     command = measure_command(track, root=track.parent)
     command[command.index("ebur128=framelog=quiet")] = "loudnorm=I=-16:print_format=json"
     subprocess.run(command, capture_output=True, check=True, timeout=600)

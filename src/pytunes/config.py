@@ -57,7 +57,7 @@ class Settings(BaseSettings):
         "about 2,000 servers).",
     )
 
-    # Reply clean-up (spec section 2.2): the user's prefix message and transient bot replies.
+    # Reply clean-up (docs/commands.md, 'Conventions'): the user's prefix message and transient bot replies.
     prefix_cleanup_seconds: float = Field(
         default=30.0,
         ge=0,
@@ -212,7 +212,7 @@ class Settings(BaseSettings):
         "once it is reached. 0 turns the cache off.",
     )
 
-    # Gather (spec section 7): call the group back to voice and check everyone in.
+    # Gather: call the group back to voice and check everyone in.
     gather_grace_seconds: float = Field(
         default=60.0,
         ge=0,
@@ -257,7 +257,7 @@ class Settings(BaseSettings):
         'they got there. false: everyone presses "I\'m here!".',
     )
 
-    # Reminders (spec section 9).
+    # Reminders.
     default_timezone: str = Field(
         default="UTC",
         description="Time zone (IANA name, e.g. Europe/Prague) for reading reminder times of users and "
@@ -267,7 +267,7 @@ class Settings(BaseSettings):
         default=25, ge=1, le=1000, description="Pending reminders one user may have in one server."
     )
 
-    # Utilities (spec section 10).
+    # Utilities.
     wakeup_cooldown_seconds: float = Field(
         default=300.0,
         ge=0,
@@ -279,7 +279,7 @@ class Settings(BaseSettings):
         "A channel id from another server is ignored there.",
     )
 
-    # Keyword reactions (spec section 11).
+    # Keyword reactions.
     emoticons_config: Path = Field(
         default=Path("emoticons.json"),
         description="JSON rules file for keyword reactions (see emoticons.json.example). A missing file just "

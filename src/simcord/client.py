@@ -1,7 +1,8 @@
 """Point an unmodified discord.py client at a running simcord.
 
-Only documented class-level knobs are touched (`reference/discord-protocol.md` G1): the REST base that
-every `Route` is built from, and the gateway URL a `Client` dials first and after INVALID_SESSION.
+Only documented class-level knobs are touched (docs/discord-notes.md, 'discord.py quirks the code works
+around'): the REST base that every `Route` is built from, and the gateway URL a `Client` dials first and
+after INVALID_SESSION.
 """
 
 from __future__ import annotations

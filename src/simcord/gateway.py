@@ -6,7 +6,7 @@ reconnects with RESUME gets every missed event replayed in order, followed by RE
 A connection that stops heartbeating is a zombie: after 1.5 heartbeat intervals (plus a small grace)
 without op 1 the server closes it with 4000, which leaves the session resumable.
 
-The 4003 rule is enforced strictly (`reference/gateway-guard.md` §5.6): any opcode other than
+The 4003 rule is enforced strictly (docs/discord-notes.md, 'The handshake window'): any opcode other than
 heartbeat (1), IDENTIFY (2) and RESUME (6) on a connection that has not yet been sent READY or RESUMED
 closes it with 4003 and invalidates the session.
 """

@@ -1,5 +1,6 @@
 """Discord's message, embed and component limits, enforced the way Discord does: 400 Invalid Form Body
-with an `errors` tree naming the offending field (`reference/discord-protocol.md` §5)."""
+with an `errors` tree naming the offending field (docs/discord-notes.md, 'Message, embed and component
+limits')."""
 
 from __future__ import annotations
 

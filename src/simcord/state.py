@@ -1,7 +1,8 @@
 """The simulated world: users, guilds, channels, members, roles, voice states and messages.
 
 Objects here are plain data plus `to_json` methods that produce the exact shapes Discord sends (and
-that discord.py indexes strictly, see `reference/discord-protocol.md` G7). Nothing here does I/O.
+that discord.py indexes strictly, see docs/discord-notes.md, 'discord.py quirks the code works around').
+Nothing here does I/O.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """A throwaway certificate authority for simcord's TLS endpoints.
 
-discord.py builds the voice websocket URL as `wss://{endpoint}/?v=8` (`reference/discord-protocol.md`
-G2), so the voice server must speak TLS. Rather than teach clients to skip verification, simcord makes
+discord.py builds the voice websocket URL as `wss://{endpoint}/?v=8` (docs/discord-notes.md, 'The voice
+handshake'), so the voice server must speak TLS. Rather than teach clients to skip verification, simcord makes
 a CA that lives only as long as the process, issues a certificate for 127.0.0.1 (IP SAN) and localhost,
 and writes the CA to a PEM file that a client adds to its trust store: PyTunes through its
 DISCORD_CA_FILE setting, plain discord.py clients in tests through `client_connector(ca_file)`.

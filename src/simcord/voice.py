@@ -1,10 +1,10 @@
 """simcord's voice server: voice gateway endpoints (v8 over TLS), one UDP socket, and what they saw.
 
-The flow is Discord's (`reference/discord-protocol.md` §6): the main gateway hands the bot an endpoint
-and a token (VOICE_SERVER_UPDATE, through `World.voice_endpoint`); the bot opens
-`wss://{endpoint}/?v=8`, IDENTIFYs, gets HELLO and READY (SSRC, UDP address, encryption modes), does
-IP discovery over UDP, SELECTs a mode, gets SESSION_DESCRIPTION (secret key, DAVE version 0) and
-streams RTP. Every packet is decrypted and recorded per guild.
+The flow is Discord's (docs/discord-notes.md, 'The voice handshake'): the main gateway hands the bot an
+endpoint and a token (VOICE_SERVER_UPDATE, through `World.voice_endpoint`); the bot opens
+`wss://{endpoint}/?v=8`, IDENTIFYs, gets HELLO and READY (SSRC, UDP address, encryption modes), does IP
+discovery over UDP, SELECTs a mode, gets SESSION_DESCRIPTION (secret key, DAVE version 0) and streams
+RTP. Every packet is decrypted and recorded per guild.
 
     voice = VoiceServer(world)
     endpoint = await voice.start()
@@ -238,7 +238,8 @@ class VoiceServer:
                 await self.gateway.close(session.connection, 4014, "disconnected")
 
     async def close(self, guild_id: int, code: int, reason: str = "closed by simcord") -> None:
-        """Close the guild's voice websockets with any code (§6.8 lists what discord.py does)."""
+        """Close the guild's voice websockets with any code (docs/discord-notes.md, 'Voice close codes', says
+        what discord.py does with each)."""
         for conn in self.gateway.live(guild_id):
             await self.gateway.close(conn, code, reason)
 

@@ -4,7 +4,7 @@ One `VoiceGateway` serves every endpoint of a `VoiceServer` (`simcord.voice`); t
 connection came in on is recorded with it. A voice *session* (guild, user, session id, token) outlives
 its websocket connections: server messages that may need replaying are numbered (`seq`) and buffered,
 so a client that RESUMEs after a crash (close 4015) gets RESUMED and whatever came after its `seq_ack`.
-Opcodes and close codes: `reference/discord-protocol.md` §6.3 and §6.8.
+Opcodes and close codes: docs/discord-notes.md, 'The voice handshake' and 'Voice close codes'.
 """
 
 from __future__ import annotations
@@ -328,7 +328,8 @@ class VoiceGateway:
         seq_ack = _seq_ack(d)
         oldest = session.outbox[0]["seq"] if session.outbox else session.seq + 1
         if seq_ack < oldest - 1 or seq_ack > session.seq:
-            # A missed message is no longer buffered: the client must start over (§6.7).
+            # A missed message is no longer buffered: the client must start over (docs/discord-notes.md,
+            # 'Voice close codes').
             await self.close(conn, 4006, "cannot replay from this seq_ack")
             return
         old = session.connection

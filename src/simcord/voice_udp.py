@@ -1,9 +1,9 @@
 """simcord's voice UDP socket: IP discovery, then every RTP packet decrypted and recorded.
 
-Packet formats are in `reference/discord-protocol.md` §6.4-6.5. Only the transport encryption mode
-simcord offers, `aead_xchacha20_poly1305_rtpsize`, is decrypted: the RTP header (12 bytes, plus CSRCs
-and the 4-byte extension preamble when present) is the AEAD's associated data, the last 4 bytes of the
-datagram are the nonce counter, zero-padded to XChaCha20's 24 bytes.
+Packet formats are in docs/discord-notes.md, 'The voice handshake' and 'Audio packets'. Only the
+transport encryption mode simcord offers, `aead_xchacha20_poly1305_rtpsize`, is decrypted: the RTP header
+(12 bytes, plus CSRCs and the 4-byte extension preamble when present) is the AEAD's associated data, the
+last 4 bytes of the datagram are the nonce counter, zero-padded to XChaCha20's 24 bytes.
 """
 
 from __future__ import annotations

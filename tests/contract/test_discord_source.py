@@ -1,8 +1,9 @@
 """What `pytunes.core.gateway` assumes about discord.py's source, checked on the installed package.
 
-If one of these fails after an upgrade, the guard may have a hole: re-read `reference/gateway-guard.md`
-§4.3/§5.5 against the new source and update `pytunes.core.gateway` (and SUPPORTED_DISCORD) before
-relaxing the test.
+If one of these fails after an upgrade, the guard may have a hole: read the new source's senders of op 3, 4
+and 8 and where it dispatches connect, resumed and disconnect (docs/discord-notes.md, 'The handshake
+window'; docs/architecture.md, 'The guarded gateway'), and update `pytunes.core.gateway` (and
+SUPPORTED_DISCORD) before relaxing the test.
 """
 
 from __future__ import annotations

@@ -179,7 +179,7 @@ async def test_join_and_leave_refusals(mw: CommandWorld) -> None:
     assert record.ephemeral
     assert titles(record.response) == ["🚫  User not in voice channel"]
 
-    # The bot is with bob; alice, in another channel, may not make it leave (weak spot 16).
+    # The bot is with bob; alice, in another channel, may not make it leave.
     await room.bob.join_voice(room.other_voice)
     await say(mw, room, "!join", "👋  Joined", user=room.bob)
     await room.alice.join_voice(room.voice)
@@ -210,7 +210,7 @@ async def test_transport_commands_and_their_refusals(mw: CommandWorld, media_ser
     nothing = await say(mw, room, "!pause", "🚫  No song playing")
     assert nothing.embeds[0]["title"] == "🚫  No song playing"
     await say(mw, room, f"!play {media_server.url('/media/long440.webm')}", "🎵  Now playing")
-    not_paused = await say(mw, room, "!resume", "🚫  Not paused")  # weak spot 17
+    not_paused = await say(mw, room, "!resume", "🚫  Not paused")  # not "No song playing"
     assert "not paused" in not_paused.text()
     await say(mw, room, "!pause", "⏸️  Paused")
     again = await say(mw, room, "!pause", "🚫  Already paused")
@@ -233,7 +233,7 @@ async def test_transport_commands_and_their_refusals(mw: CommandWorld, media_ser
     assert mw.music(room).player.current is not None, "clear keeps the current track"
     await say(mw, room, "!clear", "🚫  Empty queue")
 
-    skipped = await say(mw, room, "!skip 0", "⏭️  Skipped")  # weak spot 11
+    skipped = await say(mw, room, "!skip 0", "⏭️  Skipped")  # 0 skips one, and says so
     assert "Skipped 1 track(s)" in skipped.text()
     assert mw.music(room).player.current is None
 

@@ -37,7 +37,7 @@ pytestmark = pytest.mark.slow
 CHIRP_BASE = 300.0  # Hz at 0 s
 CHIRP_RATE = 20.0  # Hz per second
 CHIRP_SECONDS = 30
-TOLERANCE = 2.0  # seconds, as the issue asks
+TOLERANCE = 2.0  # seconds
 WINDOW = 0.1
 
 

@@ -168,7 +168,7 @@ class RefRep:
 
 
 def reference(reps: list[RefRep], period: Period, now: float) -> list[Ranked]:
-    """The leaderboard as the spec defines it, computed the slow and obvious way."""
+    """The leaderboard (total, then reps, descending; then user id), computed the slow and obvious way."""
     totals: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for r in reps:
         if r.revoked or (period.seconds is not None and not r.at > now - period.seconds):

@@ -138,7 +138,7 @@ def test_playtop_while_paused_cuts_the_paused_track_off_and_its_late_end_changes
     assert player.current == c
     assert player.queue == (b,), "the cut-off track is not requeued"
     assert not player.paused
-    # Weak spot 5: the voice library reports the stopped track as ended; that must not advance again.
+    # The voice library reports the stopped track as ended; that must not advance again.
     before = state(player)
     assert isinstance(player.track_ended(old_generation), Ignored)
     assert state(player) == before
@@ -368,7 +368,7 @@ def test_resume_cancels_the_paused_timer() -> None:
 
 
 def test_resume_distinguishes_not_paused_from_nothing_playing() -> None:
-    # Weak spot 17: the reference bot said "No song playing" to a resume while a song was playing.
+    # The reference bot said "No song playing" to a resume while a song was playing.
     nothing = refused(Player().resume())
     assert nothing.reason is Reason.NOTHING_PLAYING
     player, _ = playing("a")
@@ -606,7 +606,7 @@ def test_an_end_after_going_idle_is_ignored() -> None:
 
 
 def test_a_playback_error_is_reported_and_the_queue_moves_on() -> None:
-    # Weak spot 7: the reference bot logged the error and stalled with a dead handle.
+    # The reference bot logged the error and stalled with a dead handle.
     player, (a, b) = playing("a", "b")
     generation = player.generation
     result = player.track_failed(generation, "HTTP Error 403")
@@ -636,7 +636,7 @@ def test_a_failure_before_starting_is_not_history() -> None:
 
 
 def test_the_gates_apply_when_a_queued_track_starts() -> None:
-    # Weak spot 8: unknown lengths were only probed on the first start, never on a natural advance.
+    # The reference bot probed unknown lengths only on the first start, never on a natural advance.
     player, (_a, b, c) = playing("a", "b", "c")
     player.track_ended(player.generation)
     assert player.current == b
@@ -700,7 +700,7 @@ def test_the_idle_timer_leaves_voice() -> None:
 
 
 def test_a_timer_from_an_earlier_idle_period_cannot_fire_into_a_later_one() -> None:
-    # Weak spot 6: idle at T0, play at T1, idle again at T2; the T0 timer went off at T0 + 5 min.
+    # The reference bot: idle at T0, play at T1, idle again at T2; the T0 timer went off at T0 + 5 min.
     player, _ = playing("a")
     player.stop()
     first = timer_token(player)

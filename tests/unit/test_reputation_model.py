@@ -218,7 +218,7 @@ def test_announcement_and_board_embeds() -> None:
     assert embed.fields[-1].value == "> " + "x" * 300
     assert embed.footer.text == "Rep #42"
     ranks = [Ranked(r, 10**18 + r, 100 - r, 1) for r in (1, 2, 3, 4, 5, 96, 97, 98, 99, 100)]
-    line = embeds.board_line  # the line format, as the spec draws it
+    line = embeds.board_line  # the line format
     assert line(ranks[0]) == f"🥇 <@{10**18 + 1}> `+99` (1 rep)"
     assert line(Ranked(12, 5, -1, 2)) == "**#12** <@5> `-1` (2 reps)"
     assert line(Ranked(4, 5, 0, 3)) == "**#4** <@5> `0` (3 reps)"

@@ -1,4 +1,4 @@
-"""Voice-channel preconditions shared by the music, gather and utility commands (spec §2.4).
+"""Voice-channel preconditions shared by the music, gather and utility commands.
 
 A failed check raises `CheckRefusal`, which carries the embed the user sees; the bot's error handler
 shows it like every other error (privately for slash commands).

@@ -1,5 +1,5 @@
 """Relative durations as people type them (`10m`, `1h30m`, `1h 30m`, `2 days 4 hours`, `1 mo`): the one
-grammar behind gather countdowns and extensions and reminder offsets (spec §9.2).
+grammar behind gather countdowns and extensions and reminder offsets.
 
 * A duration is one or more parts `<number><unit>`; whitespace is allowed around the whole, between
   parts and between a number and its unit (`1h30m`, `1 h 30 m`), but not inside a number or a unit.

@@ -1,10 +1,10 @@
 """The gateway guard as a plain state machine: per-shard states, a ready latch with a generation, and
-the rules for which payload may be written when (`reference/gateway-guard.md` §3 and §5.2).
+the rules for which payload may be written when (docs/architecture.md, 'The guarded gateway').
 
 Nothing here imports discord: `pytunes.core.gateway` feeds discord.py's events in and supplies the
 writers, and the unit tests drive the model directly.
 
-Rules (the issue's numbering):
+Rules:
 1. A shard is disconnected, connecting, identifying, resuming or ready. It is ready only after READY or
    RESUMED arrived on its current socket, and either one releases the waiters.
 2. IDENTIFY goes out only while identifying, RESUME only while resuming, heartbeats in any connected

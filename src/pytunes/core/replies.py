@@ -1,10 +1,11 @@
 """Replies that always fit: embeds clamped to Discord's limits, the clean-up policy, and error replies.
 
 Every message PyTunes sends is built here, so a long title, a huge playlist description or a 2,000
-character reason can never make Discord refuse a send (`reference/discord-protocol.md` §5).
+character reason can never make Discord refuse a send (docs/discord-notes.md, 'Message, embed and
+component limits').
 
-Clean-up policy (spec §2.2, with the §16 fix that error replies are cleaned up too): transient replies
-and the user's prefix message are deleted after a configurable delay; slash errors are ephemeral.
+Clean-up policy (docs/commands.md, 'Conventions'): transient replies, error replies and the user's prefix
+message are deleted after a configurable delay; slash errors are ephemeral.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ NO_PINGS = discord.AllowedMentions.none()
 
 
 class Tone(Enum):
-    """Embed colours by meaning (spec §2.5)."""
+    """Embed colours by meaning."""
 
     INFO = discord.Colour.dark_blue()
     SUCCESS = discord.Colour.dark_green()

@@ -21,8 +21,8 @@ class EndReason(Enum):
 
 
 class Outcome(Enum):
-    """What the driver does after an event (the spec's CheckInOutcome): nothing, re-render at once
-    (bypassing the refresh throttle), or end the gathering (the spec calls this one "Cancel")."""
+    """What the driver does after an event: nothing, re-render at once (bypassing the refresh throttle),
+    or end the gathering."""
 
     NONE = 0
     REFRESH = 1

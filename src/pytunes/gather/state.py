@@ -1,4 +1,5 @@
-"""Gather's rules as a pure state machine: no Discord, no clock, no storage (spec §7, §16 items 28–36).
+"""Gather's rules as a pure state machine: no Discord, no clock, no storage (docs/commands.md,
+'Gather').
 
 A `Gathering` is driven by events that carry their own time (`at`, seconds since the epoch). Every event,
 in every phase, returns a `Result`: what to do next (`Outcome`), whether the event changed the state and

@@ -1,4 +1,4 @@
-"""The check-in table (spec §7.5): plain text in a code block, so it lines up in every Discord client.
+"""The check-in table: plain text in a code block, so it lines up in every Discord client.
 
     +-------+---------+
     | User  | Arrived |

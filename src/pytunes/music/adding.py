@@ -1,8 +1,8 @@
 """`play`, `playtop`, `playnow` and history replay: resolve, pick, join, push, confirm, then kick off.
 
-The order is the contract (spec §14.4 with the §16 fixes): "⏳ Queuing…" at once for links; nothing is
-announced as added until the push succeeded; the confirmation is sent before playback is kicked off, so
-"Track added" always precedes "Now playing"; the bot joins voice before anything plays.
+The order is the contract (docs/architecture.md, 'Confirm, then act'): "⏳ Queuing…" at once for links;
+nothing is announced as added until the push succeeded; the confirmation is sent before playback is
+kicked off, so "Track added" always precedes "Now playing"; the bot joins voice before anything plays.
 """
 
 from __future__ import annotations
@@ -287,7 +287,7 @@ class AddFlow:
         playlist: str | None = None,
         note: str | None = None,
     ) -> Added | Refused:
-        """Push, confirm, then release the effects (kick-off) — the §14.4 contract."""
+        """Push, confirm, then release the effects (kick-off): docs/architecture.md, 'Confirm, then act'."""
         if mode is Mode.NOW:
             result, batch = music.act(lambda p: p.play_now(tracks), hold=True)
         else:

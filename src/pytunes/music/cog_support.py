@@ -58,7 +58,8 @@ class MusicCog(commands.Cog):
         title: str,
         text: str | Callable[[Any], str] | None = None,
     ) -> Result:
-        """Apply a change, reply (refusal or confirmation), then let its effects run (spec §14.4)."""
+        """Apply a change, reply (refusal or confirmation), then let its effects run (docs/architecture.md,
+        'Confirm, then act')."""
         result, batch = music.act(change, hold=True)
         try:
             if isinstance(result, Refused):

@@ -1,4 +1,4 @@
-"""Every music message, built in one place so tracks always look the same (spec §4.6–§5.3 titles).
+"""Every music message, built in one place so tracks always look the same.
 
 Titles and names come from the internet: markdown is escaped and link text cannot break out of its
 brackets; `make_embed` clamps every part to Discord's limits.

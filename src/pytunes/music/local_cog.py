@@ -1,4 +1,5 @@
-"""`local list|download|upload|play|rename|remove`: the local audio library (spec §6, §16 #20–23)."""
+"""`local list|download|upload|play|rename|remove`: the local audio library (docs/commands.md,
+'Local library')."""
 
 from __future__ import annotations
 
@@ -256,7 +257,7 @@ class LocalLibrary(MusicCog):
         files = (await self.media.library.find(current)).files[:AUTOCOMPLETE_MAX]
         # The value always resolves to exactly the file shown: its name, or its token when the name is
         # too long for a value, so picking "song" plays "song", never a picker with "song remix" in it
-        # (spec §16 #21). The full name is shown (clipped): "song.mp3" and "song.flac" look different.
+        # The full name is shown (clipped): "song.mp3" and "song.flac" look different.
         return [app_commands.Choice(name=f.name[:CHOICE_NAME_MAX], value=f.choice_value) for f in files]
 
     # ------------------------------------------------------------------------------------------ rename

@@ -4,7 +4,7 @@
 cache copies (one download per content at a time) and the gain rule. `GuildSound` is one guild's side:
 the gain of the track that is playing, and the background work for it.
 
-When what happens (spec §4.15/§4.16, with its weak spot 24 fixed):
+When what happens (docs/commands.md, 'Loudness normalization' and 'Audio cache'):
 
 - Normalize on and the loudness already known: the gain is in the first FFmpeg of the track.
 - Normalize on and not known: the track starts at its plain volume; a file (library, upload, cached copy)

@@ -2,7 +2,7 @@
 
 Rules come from the operator's file (`EMOTICONS_CONFIG`) and from each server (`reactions add`, Manage
 Server). Reactions happen in servers only, never on bots' messages or on commands, only in channels the
-allow/deny lists permit, and at most three per message (spec §16 item 50).
+allow/deny lists permit, and at most three per message.
 """
 
 from __future__ import annotations

@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 
 Ctx = commands.Context["PyTunes"]
 
-# Spec §5.4: ⬅️ Previous · p/N · Next ➡️, primary style; 2 minutes without a click ends the navigation and
-# leaves the message without buttons. A single page gets no buttons at all (spec §16 item 48).
+# ⬅️ Previous · p/N · Next ➡️, primary style; 2 minutes without a click ends the navigation and
+# leaves the message without buttons. A single page gets no buttons at all.
 LABELS = PaginatorLabels(previous="⬅️ Previous", next="Next ➡️", style=discord.ButtonStyle.primary)
 NAVIGATION_TIMEOUT = 120.0
 

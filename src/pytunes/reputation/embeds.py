@@ -1,4 +1,4 @@
-"""What reputation messages look like (spec §8). Sizes are bounded by construction: a history page of five
+"""What reputation messages look like. Sizes are bounded by construction: a history page of five
 entries with the longest possible reasons stays under Discord's 6,000-character embed total without
 `make_embed` having to drop a single entry."""
 

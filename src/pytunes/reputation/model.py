@@ -1,5 +1,5 @@
 """Reputation rules, free of Discord and the database: who may rep whom, with what reason, how often, and
-how the leaderboard is laid out (spec §8, with the §16 fixes: per guild, no bot targets, a bounded
+how the leaderboard is laid out (docs/commands.md, 'Reputation': per guild, no bot targets, a bounded
 reason, a daily budget, and refusals that say when to try again).
 
 Times are seconds since the epoch (the bot's clock). Refusals carry the text the user sees; a time in it

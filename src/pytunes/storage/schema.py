@@ -67,7 +67,7 @@ guild_music = Table(
     CheckConstraint("volume BETWEEN 1 AND 500", name="volume_range"),
 )
 
-# One row per guild with music going: what a restart needs to carry on (spec §16: no lost queue). `state`
+# One row per guild with music going: what a restart needs to carry on. `state`
 # is a JSON document (queue, current track, history, paused) rewritten on every change; `position` is
 # the current track's playback position, checkpointed on its own so the frequent write stays one column.
 music_session = Table(
@@ -104,7 +104,7 @@ spotify_match = Table(
 
 
 # ------------------------------------------------------------------------------------------ reputation
-# Per guild (spec §16 item 45). `reputation` is the log, one row per +rep/-rep; revoking marks a row
+# Per guild. `reputation` is the log, one row per +rep/-rep; revoking marks a row
 # instead of deleting it, so the audit trail survives. `reputation_scores` holds each user's total and
 # count per period, kept up to date on every write: ranking 100,000 users then is one index walk instead
 # of a GROUP BY over a million log rows (see bench/leaderboard.py).
@@ -232,7 +232,7 @@ gather_attendance = Table(
 Index("ix_gather_attendance_guild", gather_attendance.c.guild_id, gather_attendance.c.ended_ms)
 
 # ------------------------------------------------------------------------------------------ reminders
-# Owner, scheduler and targets are real columns and rows (spec §16 item 42: never metadata inside the
+# Owner, scheduler and targets are real columns and rows (never metadata inside the
 # note). Times are integer milliseconds since the epoch on the bot's clock. A row exists while the
 # reminder is pending; delivery confirms by deleting it. `state` is "pending" or "sending": a row left
 # in "sending" by a crash is re-delivered, and `delivery_key` (the message nonce) plus

@@ -117,7 +117,7 @@ class Utility(commands.Cog):
             description=f"```\n{clip(converted, DESCRIPTION_MAX - 8)}\n```",
             colour=UWU_COLOUR,
         )
-        # A channel message, not a reply, and it stays (spec §10.3).
+        # A channel message, not a reply, and it stays.
         await ctx.send(embed=embed, allowed_mentions=NO_PINGS)
 
     @hybrid_command(name="uwu_me", description="Say something in UwU style, in your name")

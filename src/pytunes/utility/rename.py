@@ -1,6 +1,6 @@
 """`rename <user> [name]` and the "Rename" user context menu (a modal with one optional field).
 
-Rule (spec §10.2): the server owner, the member themselves, or anyone whose top role is at least as
+Rule: the server owner, the member themselves, or anyone whose top role is at least as
 high as the target's. Empty name resets the nickname; over 32 characters is refused before Discord is
 asked; when Discord refuses (the bot's role is too low, the target owns the server) the reason is shown.
 """

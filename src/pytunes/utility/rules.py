@@ -33,7 +33,7 @@ class Cooldowns:
 
 
 def may_rename(*, actor_id: int, target_id: int, owner_id: int, actor_top: int, target_top: int) -> bool:
-    """Spec §10.2: the server owner, yourself, or a top role at least as high as the target's."""
+    """The server owner, yourself, or a top role at least as high as the target's."""
     return actor_id in (owner_id, target_id) or actor_top >= target_top
 
 

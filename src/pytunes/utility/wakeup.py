@@ -1,7 +1,7 @@
 """`wakeup <member> [count]` (prefix and slash) and the "WakeUp!" user context menu: bounce someone
 between their voice channel and the away channel so their client chimes.
 
-Fixes over the original (spec §16 item 27): the away channel is the server's AFK channel or a configured
+Fixes over the reference bot's version: the away channel is the server's AFK channel or a configured
 one, never a hard-coded id; the caller needs Move Members or must share the target's voice channel; the
 target must be in voice; one wakeup per target per cooldown; and it works as a prefix command too.
 """
@@ -67,7 +67,7 @@ class WakeUp(commands.Cog):
             raise commands.NoPrivateMessage()
 
         async def announce(text: str, allowed: discord.AllowedMentions) -> None:
-            # A plain channel message (spec §10.1); for slash it is the interaction's answer.
+            # A plain channel message; for slash it is the interaction's answer.
             await ctx.send(text, allowed_mentions=allowed)
 
         async def report(text: str) -> None:

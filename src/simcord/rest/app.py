@@ -1,9 +1,10 @@
 """The REST server: authentication, fault injection, rate-limit headers and the exchange log. The
 route modules (application, guilds, messages, interactions) share their helpers through `common`.
 
-discord.py quirks honoured by the REST server (`reference/discord-protocol.md` §0): JSON responses carry
-exactly `Content-Type: application/json` (G3, in `common.json_response`); 429s carry a `Via` header and a `retry_after` body (G4); every
-`X-RateLimit-Remaining` comes with `X-RateLimit-Reset-After` (G5).
+discord.py quirks honoured by the REST server (docs/discord-notes.md, 'discord.py quirks the code works
+around'): JSON responses carry exactly `Content-Type: application/json` (in `common.json_response`); 429s
+carry a `Via` header and a `retry_after` body; every `X-RateLimit-Remaining` comes with
+`X-RateLimit-Reset-After`.
 """
 
 from __future__ import annotations

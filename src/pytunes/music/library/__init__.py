@@ -1,2 +1,2 @@
-"""The local audio library (spec §6): safe names (`names`), the folder (`store`), checked downloads
-(`download`), and files as playable tracks (`local`)."""
+"""The local audio library (docs/commands.md, 'Local library'): safe names (`names`), the folder
+(`store`), checked downloads (`download`), and files as playable tracks (`local`)."""

@@ -1,6 +1,6 @@
 """Fetching audio files into the library: `local download <url>`, `local upload` and attachments.
 
-A file is only kept after it passed every check, in this order (spec §16 #22):
+A file is only kept after it passed every check, in this order:
 
 1. the link is http(s) to a public host, and so is every redirect hop (`UrlGuard`; the session's
    resolver connects only to the addresses that were checked, so DNS can't change its answer between);
@@ -151,7 +151,7 @@ async def decode_errors(part: Path, *, root: Path, executable: str | None = None
 
 
 def check_content_type(content_type: str, name: str) -> None:
-    """Refuse content that is not audio (spec §16 #22); `name` is the file name the bytes would get."""
+    """Refuse content that is not audio; `name` is the file name the bytes would get."""
     kind = content_type.split(";", 1)[0].strip().lower()
     if kind.startswith(AUDIO_TYPES) and kind not in PLAYLIST_CONTENT_TYPES:
         return
@@ -176,7 +176,7 @@ def name_from_url(url: str) -> str:
 
 
 def automatic_name(disposition: str | None, url: str, content_type: str | None, *, fill: bool = True) -> str:
-    """Spec §6: the Content-Disposition name if it has an audio extension, else the URL's last segment;
+    """The Content-Disposition name if it has an audio extension, else the URL's last segment;
     with the content type's extension (or mp3) when it has none, unless `fill` is off."""
     if disposition:
         # A header name is a name, not a path: only its last component counts.
@@ -190,7 +190,7 @@ def automatic_name(disposition: str | None, url: str, content_type: str | None, 
 
 
 def chosen_name(custom: str | None, automatic: str) -> str:
-    """A custom name keeps its own audio extension, else borrows the automatic name's (spec §6)."""
+    """A custom name keeps its own audio extension, else borrows the automatic name's."""
     if not custom or not custom.strip():
         return automatic
     if audio_extension(custom.strip()) is not None:

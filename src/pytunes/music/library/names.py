@@ -22,7 +22,8 @@ import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
-# The spec's six, plus WebM (what most web audio is, Opus inside); FFmpeg decides the real format anyway.
+# The reference bot's six, plus WebM (what most web audio is, Opus inside); FFmpeg decides the real
+# format anyway.
 AUDIO_EXTENSIONS = ("mp3", "wav", "flac", "ogg", "m4a", "opus", "webm")
 DEFAULT_EXTENSION = "mp3"
 DEFAULT_STEM = "download"
@@ -38,7 +39,7 @@ _RESERVED = frozenset(
 )
 _COLLISION = re.compile(r"^(?P<stem>.*) \((?P<n>[0-9]{1,3})\)$")
 
-# Content types of audio and the extension a file of that type gets (spec §6 upload table, extended).
+# Content types of audio and the extension a file of that type gets (the reference bot's list, extended).
 CONTENT_TYPE_EXTENSIONS = {
     "audio/mpeg": "mp3",
     "audio/mp3": "mp3",

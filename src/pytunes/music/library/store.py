@@ -96,7 +96,7 @@ def _folded(text: str) -> str:
 
 
 def match_files(files: list[LibraryFile], query: str) -> Match:
-    """What `query` names (spec §6, with the §16 #21 fix). The first of these that finds anything wins:
+    """What `query` names. The first of these that finds anything wins:
 
     1. the file name exactly, or a file's token (what autocomplete sends, so a choice is always one file);
     2. the file name, case-insensitively;

@@ -1,7 +1,7 @@
 """Choosing which YouTube video plays a Spotify track (pure: no I/O).
 
 The reference bot played the first `ytsearch1:` hit, which is often a live recording, a cover or a
-lyric video of the wrong length (spec 16 #25), or simply another artist's song with the same name. Here
+lyric video of the wrong length, or simply another artist's song with the same name. Here
 every candidate is judged by:
 
 1. **relevance**: the video's title or channel carries the primary artist (accents folded, spaces

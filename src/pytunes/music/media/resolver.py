@@ -1,11 +1,11 @@
 """The media API the music service calls: what a `play` argument is, and what it resolves to.
 
-Resolution order for a `play` argument (spec 4.4, with the section 16 fixes):
+Resolution order for a `play` argument (docs/commands.md, 'Sources and limits'):
 
 1. Anything longer than `max_url_length` is refused before it is looked at.
 2. A YouTube link in any form (watch, youtu.be, shorts, embed, live, m./music., with t= and list=) is
    reduced to its video id and looked up by id through yt-dlp: no search quota, and never a different
-   video (spec 16 #26). A link with a video and a list= plays the video; a pure playlist link queues the
+   video. A link with a video and a list= plays the video; a pure playlist link queues the
    playlist, enumerated flat (no per-video requests), at most `max_playlist_entries` entries.
 3. Any other text with a scheme (`xyz://`) or starting with `www.` is a link: http(s) only, public hosts
    only, every redirect hop checked, then yt-dlp's generic/html5 extractors.
@@ -13,7 +13,7 @@ Resolution order for a `play` argument (spec 4.4, with the section 16 fixes):
    Spotify Web API and queued as Spotify tracks; each is matched to a YouTube video only when it is about
    to play (`fetch_stream`), by artist, title and duration (`matching`). Podcasts are refused clearly.
 5. Everything else is a text search: the YouTube Data API when a key is configured, otherwise yt-dlp's
-   YouTube search. The key is optional (spec 16 #3).
+   YouTube search. The key is optional.
 
 Every yt-dlp call runs in the worker pool, and everything else here is non-blocking I/O, so the event
 loop is never held up. Failures are `MediaError` subclasses whose message can be shown as it is.

@@ -8,7 +8,7 @@ Forms accepted, for the kinds track, album, playlist and artist:
 - URIs: `spotify:track:<id>`, `spotify:user:<name>:playlist:<id>`.
 
 Podcast links (episode, show) and other Spotify pages are recognised too, so they are refused with a
-clear reason instead of falling into a YouTube text search (spec 16 #25). Short `spotify.link` links are
+clear reason instead of falling into a YouTube text search. Short `spotify.link` links are
 refused with a hint: opening them would mean fetching a user's URL just to learn where it points.
 """
 

@@ -1,8 +1,8 @@
 """What the player model answers: refusals, effects for the service, and results for the reply.
 
 Every `Player` method returns a `Result`. Its `effects` are the side effects the service must carry out,
-in order, *after* it has confirmed the result to the user (DESIGN: "side effects after success"; spec
-14.4: push → confirm → kick off). A `Refused` result never has effects: bad input changes nothing.
+in order, *after* it has confirmed the result to the user (docs/architecture.md, 'Confirm, then act': push →
+confirm → kick off). A `Refused` result never has effects: bad input changes nothing.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ class Stop:
     """Stop the audio of `generation` if it is still the one playing (or still resolving).
 
     The voice library reports the stopped audio as ended; that `track_ended(generation)` is stale by then
-    and the model ignores it, which is exactly what fixes the double advance (weak spot 5).
+    and the model ignores it, so the queue never advances twice.
     """
 
     generation: int
@@ -105,7 +105,7 @@ class CancelIdleTimer:
 
 @dataclass(frozen=True, slots=True)
 class AnnounceNowPlaying:
-    """Post the NowPlaying embed. Issued only after the stream started (weak spot 9), never when silent."""
+    """Post the NowPlaying embed. Issued only after the stream started, never when silent."""
 
     track: Track
 

@@ -6,9 +6,9 @@ started tracks, volume, silent mode and at most one armed idle timer.
 Two tokens make late events harmless:
 - every `Start` carries a new *generation*; `track_started/ended/failed` for any other generation are
   ignored, so the end of a track that `skip`, `playnow` or `playtop`-while-paused cut off can never
-  advance the queue a second time (weak spot 5);
+  advance the queue a second time;
 - every `ArmIdleTimer` carries a new *token*; a timer armed in an earlier idle period cannot fire into a
-  later one (weak spot 6).
+  later one.
 Both come from one counter, so a generation can never be mistaken for a timer token.
 
 The service serialises calls per guild and carries out each result's effects in order. The state itself
@@ -60,7 +60,7 @@ class Player(PlayerState):
     # --- adding -------------------------------------------------------------------------------------
 
     def enqueue(self, tracks: Sequence[Track], *, top: bool = False) -> Added | Refused:
-        """`play` (append) or `playtop` (in front, in the given order), then kick off (spec 4.8).
+        """`play` (append) or `playtop` (in front, in the given order), then kick off.
 
         Idle: the head starts. Paused: `playtop` cuts the paused track off and starts the new head,
         `play` resumes the paused track. Playing: nothing more. Tracks the gates refuse are dropped and
@@ -105,7 +105,7 @@ class Player(PlayerState):
 
     def play_now(self, tracks: Sequence[Track]) -> Added | Refused:
         """`playnow`: put `tracks` in front and start the first at once. The track it cuts off is not
-        requeued (spec 4.7)."""
+        requeued."""
         admitted, dropped = self._admit(tracks)
         if not admitted:
             return _nothing_admitted(tracks, dropped)
@@ -124,7 +124,7 @@ class Player(PlayerState):
         )
 
     def replay(self, position: int) -> Added | Refused:
-        """Append the `position`-th history entry (1 = newest) as a new entry, like `play` (spec 5.3)."""
+        """Append the `position`-th history entry (1 = newest) as a new entry, like `play`."""
         if not self._history:
             return Refused(reason=Reason.NO_HISTORY, message="Nothing has been played yet.")
         if not 1 <= position <= len(self._history):
@@ -135,7 +135,7 @@ class Player(PlayerState):
 
     def skip(self, count: int = 1) -> Skipped | Refused:
         """Skip `count` tracks, the current one included; below 1 means 1 (`skip 0` skips one and says
-        so, weak spot 11). Skipping past the end stops and arms the idle timer. Un-pauses."""
+        so). Skipping past the end stops and arms the idle timer. Un-pauses."""
         if self._current is None:
             return _nothing_playing()
         dropped = min(max(count, 1) - 1, len(self._queue))
@@ -146,7 +146,7 @@ class Player(PlayerState):
         return Skipped(count=dropped + 1, next=upcoming, effects=tuple(effects))
 
     def stop(self) -> Stopped | Refused:
-        """Stop, clear the queue, stay in voice with the idle timer armed (spec 4.12)."""
+        """Stop, clear the queue, stay in voice with the idle timer armed."""
         if self._current is None and not self._queue:
             return _nothing_playing()
         track = self._current
@@ -162,7 +162,7 @@ class Player(PlayerState):
             return Refused(reason=Reason.ALREADY_PAUSED, message="Playback is already paused.")
         self._paused = True
         effects: list[Effect] = [Pause(self._generation)]
-        # A paused bot is idle too, only with more patience (weak spot 6).
+        # A paused bot is idle too, only with more patience.
         effects += self._arm(self.config.paused_idle_seconds, LeaveReason.PAUSED)
         return Paused(track=self._current, effects=tuple(effects))
 
@@ -170,7 +170,7 @@ class Player(PlayerState):
         if self._current is None:
             return _nothing_playing()
         if not self._paused:
-            # Its own reason, not "no song playing" (weak spot 17).
+            # Its own reason, not "no song playing".
             return Refused(reason=Reason.NOT_PAUSED, message="Playback is not paused.")
         return Resumed(track=self._current, effects=tuple(self._unpause()))
 
@@ -203,7 +203,7 @@ class Player(PlayerState):
         return VolumeChanged(before=before, after=request.percent, effects=(SetVolume(request.percent),))
 
     def set_silent(self, silent: bool) -> SilentChanged:
-        """Silent mode suppresses only NowPlaying announcements (spec 4.14)."""
+        """Silent mode suppresses only NowPlaying announcements."""
         self._silent = silent
         return SilentChanged(silent=silent)
 
@@ -256,7 +256,7 @@ class Player(PlayerState):
     def track_started(self, generation: int, resolved: Track | None = None) -> Started | Advanced | Ignored:
         """The stream of `generation` is playing. `resolved` is the same entry (same id) with what resolving
         learned (probed duration, liveness); the gates are checked again, so a track that turned out to be
-        too long or live is skipped here even if the service forgot to check (weak spot 8)."""
+        too long or live is skipped here even if the service forgot to check."""
         if not self._is_current(generation) or self._started:
             return Ignored(why=f"generation {generation} is not starting")
         assert self._current is not None
@@ -290,7 +290,7 @@ class Player(PlayerState):
 
     def track_failed(self, generation: int, error: str | Refused) -> Advanced | Ignored:
         """Resolving or streaming `generation` failed, or the gates refused it after resolving. Reported,
-        then the queue advances as after an end, so one dead stream cannot stall it (weak spot 7)."""
+        then the queue advances as after an end, so one dead stream cannot stall it."""
         if not self._is_current(generation):
             return Ignored(why=f"generation {generation} is not current")
         assert self._current is not None

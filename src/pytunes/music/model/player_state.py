@@ -55,8 +55,8 @@ class Phase(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class PlayerConfig:
-    idle_seconds: int = 300  # leave this long after the queue ran out or `stop` (spec 4.12)
-    paused_idle_seconds: int = 1800  # a paused player counts as idle after this (weak spot 6)
+    idle_seconds: int = 300  # leave this long after the queue ran out or `stop`
+    paused_idle_seconds: int = 1800  # a paused player counts as idle after this
     gates: GateLimits = field(default_factory=GateLimits)
     max_queue: int = MAX_QUEUE_TRACKS  # upcoming tracks, the current one not counted
 

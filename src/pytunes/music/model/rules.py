@@ -9,9 +9,9 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pytunes.music.model.outcomes import Reason, Refused
 from pytunes.music.model.track import SourceKind, Track, clip, format_duration
 
-# --- gates (spec 4.3, weak spot 8) ------------------------------------------------------------------
+# --- gates ------------------------------------------------------------------------------------------
 
-# Sources the service may download into the audio cache (spec 4.16). Local files already are files;
+# Sources the service may download into the audio cache. Local files already are files;
 # direct links and uploads can be anything, so they are streamed.
 CACHEABLE_SOURCES = frozenset({SourceKind.YOUTUBE, SourceKind.SPOTIFY, SourceKind.SEARCH})
 
@@ -28,11 +28,11 @@ class GateLimits:
 def check_track(track: Track, limits: GateLimits) -> Refused | None:
     """Why `track` may not play, or None. Unknown durations pass here and are probed at start time.
 
-    Applied when a track is added (known durations, spec 4.3) *and* on every start, after the service
+    Applied when a track is added (known durations) *and* on every start, after the service
     resolved it, so nothing reaches the speakers unchecked however it got to the head of the queue.
     """
     if track.source is SourceKind.LOCAL:
-        # The operator's own library: never probed and never capped (spec 4.3).
+        # The operator's own library: never probed and never capped.
         return None
     if track.is_live and not limits.allow_livestreams:
         return Refused(
@@ -85,7 +85,7 @@ def queue_cut_text(limit: int, added: int) -> str:
     return f"The queue holds at most {limit:,} tracks; added the first {added}."
 
 
-# --- volume (spec 4.9, weak spot 14) ----------------------------------------------------------------
+# --- volume -----------------------------------------------------------------------------------------
 
 MIN_VOLUME = 1
 MAX_VOLUME = 100
@@ -154,7 +154,7 @@ def parse_volume(text: str) -> VolumeRequest | Refused:
     return VolumeRequest(percent=percent, overdrive=overdrive)
 
 
-# --- on/off switches (spec 4.14: silent, also normalize) --------------------------------------------
+# --- on/off switches (silent, also normalize) -------------------------------------------------------
 
 ON_WORDS = frozenset({"on", "true", "1", "yes", "y"})
 OFF_WORDS = frozenset({"off", "false", "0", "no", "n"})

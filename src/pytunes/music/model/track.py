@@ -48,7 +48,7 @@ class SourceKind(StrEnum):
         return f"{self.emoji} {self.label}"
 
 
-# The first three are the reference bot's labels (spec 4.2); the others are ours.
+# The first three are the reference bot's labels; the others are ours.
 _LABELS: dict[SourceKind, str] = {
     SourceKind.YOUTUBE: "YouTube",
     SourceKind.SPOTIFY: "Spotify",
@@ -132,7 +132,7 @@ class Track:
 
     @property
     def location_line(self) -> str:
-        """The second line of a queue or history entry (spec 5.2): the link, or where it comes from."""
+        """The second line of a queue or history entry: the link, or where it comes from."""
         if self.source is SourceKind.LOCAL:
             # Local tracks have file:// URLs at most; a path is nothing a user can open.
             return SourceKind.LOCAL.text
