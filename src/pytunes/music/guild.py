@@ -345,8 +345,7 @@ class GuildMusic:
             text = "No tracks queued for 5 minutes." if reason is LeaveReason.IDLE else "Paused for too long."
             await self.announce(embeds.simple("👋  Leaving voice channel", text), self.service.leave_seconds)
         self.output.stop(vc)
-        if vc is not None:
-            await vc.disconnect(force=True)
+        await self.service.leave_voice(self.guild_id)
 
     async def announce(self, embed: discord.Embed, delete_after: float) -> None:
         channel = self.announce_to

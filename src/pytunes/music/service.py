@@ -22,11 +22,17 @@ from pytunes.music.session import SessionKeeper
 from pytunes.music.session_store import SessionStore
 from pytunes.music.sources import Sources
 from pytunes.music.store import MusicStore
+from pytunes.music.voice_client import MusicVoiceClient
 
 log = logging.getLogger(__name__)
 
-CONNECT_TIMEOUT = 20.0
+# A voice join that has not completed in this time is abandoned and tried once more: discord.py sends its
+# one UDP discovery packet only once, and a lost datagram would otherwise stall the join until it times out.
+JOIN_ATTEMPT_TIMEOUT = 10.0
+JOIN_ATTEMPTS = 2
+LEAVE_CONFIRM_TIMEOUT = 5.0
 MOVE_TIMEOUT = 5.0
+SHUTDOWN_LEAVE_TIMEOUT = 5.0
 
 
 class MusicService:
@@ -67,6 +73,9 @@ class MusicService:
         self.move_timeout = MOVE_TIMEOUT
         self._guilds: dict[int, GuildMusic] = {}
         self._loading: dict[int, asyncio.Lock] = {}
+        # One voice operation (join, move, leave) at a time per guild: a join that overtook a leave would
+        # be torn down by the leave's late confirmation.
+        self._voice_locks: dict[int, asyncio.Lock] = {}
         self._playing: dict[int, Track] = {}
         self._alone: dict[int, asyncio.Task[None]] = {}
         self._reconnecting: set[int] = set()
@@ -105,6 +114,10 @@ class MusicService:
 
     async def connect(self, channel: discord.VoiceChannel | discord.StageChannel) -> discord.VoiceClient:
         """Join `channel`, or move there when already connected elsewhere in its guild."""
+        async with self._voice_lock(channel.guild.id):
+            return await self._connect(channel)
+
+    async def _connect(self, channel: discord.VoiceChannel | discord.StageChannel) -> discord.VoiceClient:
         guild = channel.guild
         vc = guild.voice_client
         if isinstance(vc, discord.VoiceClient) and vc.is_connected():
@@ -125,15 +138,50 @@ class MusicService:
             # Nothing to keep playing (or the move did not finish): a fresh connection is as quick and
             # needs no move handshake.
         if vc is None:
-            return await channel.connect(timeout=CONNECT_TIMEOUT, self_deaf=True)
+            return await self._join(channel)
         # Connected elsewhere, or a half-dead connection from a failed attempt. Leaving on the way to
         # another channel is no reason for the voice watcher to stop playback and clear the queue.
         self._reconnecting.add(guild.id)
         try:
             await vc.disconnect(force=True)
-            return await channel.connect(timeout=CONNECT_TIMEOUT, self_deaf=True)
+            return await self._join(channel)
         finally:
             self._reconnecting.discard(guild.id)
+
+    async def _join(self, channel: discord.VoiceChannel | discord.StageChannel) -> discord.VoiceClient:
+        for _ in range(JOIN_ATTEMPTS - 1):
+            try:
+                return await self._connect_once(channel)
+            except TimeoutError:
+                log.info("joining voice in guild %s timed out; trying again", channel.guild.id)
+                # discord.py left again after the timeout; the next attempt must not get that leave's
+                # confirmation, which would end it.
+                await self._confirmed_out_of_voice(channel.guild)
+        return await self._connect_once(channel)
+
+    @staticmethod
+    async def _connect_once(channel: discord.VoiceChannel | discord.StageChannel) -> discord.VoiceClient:
+        return await channel.connect(timeout=JOIN_ATTEMPT_TIMEOUT, self_deaf=True, cls=MusicVoiceClient)
+
+    async def _confirmed_out_of_voice(self, guild: discord.Guild) -> None:
+        def out(member: discord.Member, before: discord.VoiceState, after: discord.VoiceState) -> bool:
+            return member.guild.id == guild.id and member.id == guild.me.id and after.channel is None
+
+        if guild.me.voice is None or guild.me.voice.channel is None:
+            return
+        with contextlib.suppress(TimeoutError):
+            await self.bot.wait_for("voice_state_update", check=out, timeout=LEAVE_CONFIRM_TIMEOUT)
+
+    async def leave_voice(self, guild_id: int) -> None:
+        """Leave the guild's voice channel (if in one), after any join or move under way there."""
+        async with self._voice_lock(guild_id):
+            guild = self.bot.get_guild(guild_id)
+            vc = guild.voice_client if guild is not None else None
+            if vc is not None:
+                await vc.disconnect(force=True)
+
+    def _voice_lock(self, guild_id: int) -> asyncio.Lock:
+        return self._voice_locks.setdefault(guild_id, asyncio.Lock())
 
     def voice_changed(
         self, member: discord.Member, before: discord.VoiceState, after: discord.VoiceState
@@ -182,9 +230,7 @@ class MusicService:
             self.leave_seconds,
         )
         music.act(lambda p: p.leave())
-        vc = music.voice_client
-        if vc is not None:
-            await vc.disconnect(force=True)
+        await self.leave_voice(music.guild_id)
 
     # ------------------------------------------------------------------------------------------ presence
 
@@ -210,10 +256,15 @@ class MusicService:
             task.cancel()
         for music in self._guilds.values():
             await music.close()
-        # Leave voice while the gateway is still up, so the leave is confirmed instead of timing out.
-        for vc in list(self.bot.voice_clients):
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(vc.disconnect(force=True), 5)
+        # Leave voice while the gateway is still up, so the leave is confirmed instead of timing out; every
+        # guild at once, so a stop takes as long as the slowest leave, not the sum of them.
+        await asyncio.gather(
+            *(
+                asyncio.wait_for(vc.disconnect(force=True), SHUTDOWN_LEAVE_TIMEOUT)
+                for vc in list(self.bot.voice_clients)
+            ),
+            return_exceptions=True,
+        )
         await self.normalizer.close()
         await self.resolver.aclose()
         self.workers.close()
