@@ -136,3 +136,49 @@ async def test_presence_changes_while_down_go_out_once_with_the_latest() -> None
     assert frames == [(1, "c"), (2, "c")], "re-applied on the new session"
     model.stop()
     await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 1)
+
+
+async def test_presence_is_written_at_most_once_per_interval_in_a_session_with_the_latest_value() -> None:
+    clock = ManualClock()
+    model = GatewayModel(clock)
+    frames: list[tuple[int, str]] = []
+    tasks: list[asyncio.Task[Any]] = []
+
+    async def write(shard: ShardKey, current: Callable[[], str]) -> int:
+        async def put(socket: object) -> None:
+            frames.append((model.generation(shard), current()))
+
+        return await model.send(shard, PRESENCE, put, timeout=30.0)
+
+    def spawn(coro: Any, name: str) -> object:
+        tasks.append(asyncio.get_running_loop().create_task(coro))
+        return tasks[-1]
+
+    async def settle() -> None:
+        for _ in range(10):
+            await asyncio.sleep(0)
+
+    model.opened(0, FakeSocket())
+    model.identifying(0)
+    model.ready(0, "identify")
+    keeper: PresenceKeeper[str] = PresenceKeeper(model, write, spawn, lambda: [0], min_interval=12.0)
+    keeper.want("a", None)
+    await settle()
+    assert frames == [(1, "a")], "the first value goes out at once"
+    for value in "bcd":
+        keeper.want(value, None)
+        await settle()
+    await clock.advance(11.9)
+    await settle()
+    assert frames == [(1, "a")], "nothing more before the interval has passed"
+    await clock.advance(0.1)
+    await settle()
+    assert frames == [(1, "a"), (1, "d")], "then only the latest"
+    keeper.want("e", None)
+    model.opened(0, FakeSocket())
+    model.resuming(0)
+    model.ready(0, "resume")
+    await settle()
+    assert frames == [(1, "a"), (1, "d"), (2, "e")], "a new session writes at once"
+    model.stop()
+    await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 1)

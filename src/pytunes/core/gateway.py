@@ -44,6 +44,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_SEND_TIMEOUT = 60.0
 DISCORD_IDENTIFY_DELAY = 5.0  # discord.py's own pause before every re-IDENTIFY
+# At most five presence updates a minute per session (Discord's long-standing soft limit for presence),
+# which leaves nearly all of the 120-commands-a-minute gateway budget to voice joins and leaves.
+PRESENCE_INTERVAL = 12.0
 
 Presence = tuple[discord.BaseActivity | None, discord.Status | None]
 VoiceArgs = tuple[int, int | None, bool, bool]  # guild id, channel id (None: leave), self mute, self deaf
@@ -88,7 +91,7 @@ class GatewayGuard:
         self.model = GatewayModel(clock or SystemClock())
         self._tasks = TaskOwner("gateway-guard")
         self.presence: PresenceKeeper[Presence] = PresenceKeeper(
-            self.model, self._send_presence, self._spawn, self.all_shards
+            self.model, self._send_presence, self._spawn, self.all_shards, min_interval=PRESENCE_INTERVAL
         )
         # Effect once (§5.4): voice states until their VOICE_STATE_UPDATE, member requests by nonce
         # until discord.py has their last chunk.

@@ -1,6 +1,9 @@
 """Presence as desired state: the latest value per shard, written once per session and coalesced.
 
-Presence (op 3) is idempotent, latest wins, and Discord never confirms it. A frame written just before a
+Presence (op 3) is idempotent, latest wins, and Discord never confirms it. Within one session the keeper
+writes at most once per `min_interval` (the latest value at the end of the wait): a gateway connection may
+send only 120 commands a minute, and presence changes with every track that starts or stops in any guild,
+so unpaced it would eat the budget voice joins and leaves (op 4) need. A frame written just before a
 server-side close may be lost without any error (`reference/gateway-guard.md` §5.4), and a re-IDENTIFY
 starts a session with the presence given at construction. So the keeper does not send "a change"; it
 makes each shard's current session carry the desired presence: one pump per shard writes it whenever the
@@ -41,6 +44,7 @@ class _Slot(Generic[P]):
     version: int = 1
     written_version: int = 0
     written_generation: int = -1
+    written_at: float = float("-inf")  # on the model's clock
     failed: tuple[int, BaseException] | None = None
     taken: int = 0  # the version last handed to the writer
     wake: Pulse = field(default_factory=Pulse)  # the pump: something to write
@@ -59,8 +63,11 @@ class PresenceKeeper(Generic[P]):
         write: Callable[[ShardKey, Callable[[], P]], Awaitable[int]],
         spawn: Spawn,
         all_shards: Callable[[], Sequence[ShardKey]],
+        *,
+        min_interval: float = 0.0,
     ) -> None:
         self._model = model
+        self._min_interval = min_interval
         self._write = write
         self._spawn = spawn
         self._all_shards = all_shards
@@ -131,10 +138,20 @@ class PresenceKeeper(Generic[P]):
         newer = slot.version > slot.written_version
         return newer or slot.written_generation != self._model.generation(shard)
 
+    def _pause(self, shard: ShardKey, slot: _Slot[P]) -> float:
+        """How long the next write must wait; a new session starts a new budget, so it writes at once."""
+        if slot.written_generation != self._model.generation(shard):
+            return 0.0
+        return slot.written_at + self._min_interval - self._model.clock.monotonic()
+
     async def _pump(self, shard: ShardKey, slot: _Slot[P]) -> None:
         while not self._model.stopped:
             if not self._due(shard, slot):
                 await slot.wake.wait()
+                continue
+            pause = self._pause(shard, slot)
+            if pause > 0:
+                await wait_or_timeout(slot.wake.wait(), self._model.clock, pause)
                 continue
             version = slot.version
             try:
@@ -150,6 +167,7 @@ class PresenceKeeper(Generic[P]):
                 slot.written.fire()
                 continue
             slot.written_version, slot.written_generation = version, generation
+            slot.written_at = self._model.clock.monotonic()
             slot.written.fire()
         slot.written.fire()  # let callers see the stop
 
