@@ -1,5 +1,6 @@
 """State-aware gateway sending: presence (op 3), voice state (op 4) and member requests (op 8) never go
-out while a shard is identifying or resuming (DESIGN.md promise 2, `reference/gateway-guard.md` §5).
+out while a shard is identifying or resuming (docs/architecture.md, 'The guarded gateway'; the Discord side
+in docs/discord-notes.md, 'The handshake window').
 
 discord.py publishes a socket as soon as IDENTIFY or RESUME is written and nothing waits for READY or
 RESUMED, so these payloads can reach Discord mid-handshake and cost a 4003 and the session. This module
@@ -93,8 +94,8 @@ class GatewayGuard:
         self.presence: PresenceKeeper[Presence] = PresenceKeeper(
             self.model, self._send_presence, self._spawn, self.all_shards, min_interval=PRESENCE_INTERVAL
         )
-        # Effect once (§5.4): voice states until their VOICE_STATE_UPDATE, member requests by nonce
-        # until discord.py has their last chunk.
+        # Effect once (docs/architecture.md, 'Exactly-once effects'): voice states until their
+        # VOICE_STATE_UPDATE, member requests by nonce until discord.py has their last chunk.
         self.voice: EffectLedger[int, VoiceArgs] = EffectLedger(
             self.model, self._send_voice, self._spawn, lifetime=send_timeout, name="voice state"
         )

@@ -4,11 +4,11 @@ Presence (op 3) is idempotent, latest wins, and Discord never confirms it. Withi
 writes at most once per `min_interval` (the latest value at the end of the wait): a gateway connection may
 send only 120 commands a minute, and presence changes with every track that starts or stops in any guild,
 so unpaced it would eat the budget voice joins and leaves (op 4) need. A frame written just before a
-server-side close may be lost without any error (`reference/gateway-guard.md` §5.4), and a re-IDENTIFY
-starts a session with the presence given at construction. So the keeper does not send "a change"; it
-makes each shard's current session carry the desired presence: one pump per shard writes it whenever the
-desired value is newer than the last write or a new session (READY or RESUMED) opened since. Callers
-that set a presence while a shard reconnects do not queue frames: only the latest value goes out.
+server-side close may be lost without any error (docs/discord-notes.md, 'The handshake window'), and a
+re-IDENTIFY starts a session with the presence given at construction. So the keeper does not send "a
+change"; it makes each shard's current session carry the desired presence: one pump per shard writes it
+whenever the desired value is newer than the last write or a new session (READY or RESUMED) opened since.
+Callers that set a presence while a shard reconnects do not queue frames: only the latest value goes out.
 
 No discord imports: the adapter supplies `write(shard, current)`, which sends through the guard and
 returns the generation the frame went out on. `current()` is called at the moment of writing, so a value

@@ -3,8 +3,9 @@
 Mutations of the model are synchronous, so they need no lock: each one happens in a single event-loop
 step and its effects are queued in the same step. One executor task per guild then carries the effects
 out in exactly that order, so Discord calls never run under a lock and never overtake each other. A
-command can *hold* its effects until it has confirmed the result to the user (spec §14.4: push →
-confirm → kick off), which is how "Added to queue" always comes before "Now playing".
+command can *hold* its effects until it has confirmed the result to the user (docs/architecture.md,
+'Confirm, then act': push → confirm → kick off), which is how "Added to queue" always comes before "Now
+playing".
 """
 
 from __future__ import annotations
