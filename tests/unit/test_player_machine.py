@@ -285,10 +285,20 @@ class PlayerMachine(RuleBasedStateMachine):
 
     @rule(position=st.integers(min_value=1, max_value=11))
     def replay(self, position: int) -> None:
+        before = state(self.player)
         result = self.player.replay(position)
         self.apply(result)
-        if position > len(self.ref_history):
+        # A replay is a `play` of one track: the queue cap applies to it as to `push`.
+        room = MAX_QUEUE - len(self.ref_queue) + (self.ref_current is None)
+        if position > len(self.ref_history) or room <= 0:
             assert isinstance(result, Refused)
+            if not self.ref_history:
+                assert result.reason is Reason.NO_HISTORY
+            elif position > len(self.ref_history):
+                assert result.reason is Reason.INVALID_POSITION
+            else:
+                assert result.reason is Reason.QUEUE_FULL
+            assert state(self.player) == before, "refused: nothing changed"
             return
         assert isinstance(result, Added)
         (entry,) = result.tracks
