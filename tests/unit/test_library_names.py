@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pytunes.music.library.names import (
@@ -170,6 +170,7 @@ audio_names = st.builds(
 
 @settings(max_examples=200)
 @given(st.lists(audio_names, min_size=1, max_size=12, unique=True))
+@example(["a.mp3", " a.mp3"])  # a name that is another one with a space in front
 def test_every_autocomplete_value_resolves_to_exactly_its_file(names: list[str]) -> None:
     """Whatever the library holds (same titles, names that are other files' titles, names too long
     for a choice), the value autocomplete sends for a file names that file and no other."""

@@ -99,18 +99,21 @@ def match_files(files: list[LibraryFile], query: str) -> Match:
     """What `query` names. The first of these that finds anything wins:
 
     1. the file name exactly, or a file's token (what autocomplete sends, so a choice is always one file);
-    2. the file name, case-insensitively;
-    3. the title, case-insensitively (several files can share one: "song.mp3" and "song.flac");
-    4. every title containing the query.
+    2. the same without the query's surrounding spaces (typed by hand). Only after 1: " a.mp3" names
+       the file " a.mp3" and not "a.mp3" too;
+    3. the file name, case-insensitively;
+    4. the title, case-insensitively (several files can share one: "song.mp3" and "song.flac");
+    5. every title containing the query.
 
     An empty query matches everything.
     """
     needle = _folded(query)
     if not needle:
         return Match(tuple(files))
-    typed = {query, query.strip()}
+    stripped = query.strip()
     tiers: tuple[Callable[[LibraryFile], bool], ...] = (
-        lambda f: f.name in typed or f.token in typed,
+        lambda f: query in (f.name, f.token),
+        lambda f: stripped in (f.name, f.token),
         lambda f: _folded(f.name) == needle,
         lambda f: _folded(f.title) == needle,
     )
