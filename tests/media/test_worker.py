@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import time
+from concurrent.futures.process import _ExecutorManagerThread
 
 import pytest
 
@@ -135,3 +137,33 @@ async def test_all_workers_stuck_replaces_the_pool(media_server: MediaServer) ->
         assert isinstance(media, ResolvedMedia)
     finally:
         workers.close()
+
+
+async def test_closing_after_queued_calls_were_cancelled_fails_nothing_in_the_pool_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Callers gave up on calls still queued, then `close()`: the pool's manager thread must not fail those
+    calls with BrokenProcessPool (on Python 3.11 that raises InvalidStateError in the thread). It is a
+    race with the manager thread, so a shutdown in the wrong order fails here only now and then."""
+    errors: list[threading.ExceptHookArgs] = []
+    monkeypatch.setattr(threading, "excepthook", errors.append)
+    others = set(threading.enumerate())  # e.g. the session's pool, which keeps running
+    workers = MediaWorkers(workers=1, call_timeout=60)
+    await workers.ready()
+    # One call runs and two fill the pool's call queue (one more than the workers); two wait behind them.
+    calls = [asyncio.ensure_future(workers.run(time.sleep, 30)) for _ in range(5)]
+    await asyncio.sleep(0.3)
+    for call in calls:
+        call.cancel()
+    outcomes = await asyncio.gather(*calls, return_exceptions=True)
+    assert all(isinstance(o, asyncio.CancelledError) for o in outcomes)
+    # As when the bot stops, nothing but `workers` may refer to the pool: the callers' frames go with
+    # their exceptions, and gather's future goes with the event loop's next step.
+    del calls, call, outcomes
+    await asyncio.sleep(0)
+    managers = [t for t in threading.enumerate() if isinstance(t, _ExecutorManagerThread) and t not in others]
+    assert managers
+    workers.close()
+    for manager in managers:
+        manager.join(timeout=10)  # it may still be failing the killed calls after close() returned
+    assert [(e.exc_type, e.exc_value) for e in errors] == []

@@ -17,6 +17,7 @@ import asyncio
 import concurrent.futures
 import logging
 import multiprocessing
+import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -29,6 +30,9 @@ from pytunes.music.media.results import ExtractFailure, PlaylistResult, Resolved
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+# How long `close()` waits for a killed pool's manager thread; it exits within milliseconds.
+_MANAGER_EXIT_TIMEOUT = 5.0
 
 
 class Extractor(Protocol):
@@ -123,7 +127,19 @@ class MediaWorkers:
             self.restarts += replaced
         # Read before shutdown(), which forgets them.
         processes = list((getattr(pool, "_processes", None) or {}).values())
+        manager: threading.Thread | None = getattr(pool, "_executor_manager_thread", None)
+        # shutdown() before the kill: its wake-up reaches the pool's manager thread before the dead workers
+        # do, so the manager first drops every queued call (also those their callers already cancelled)
+        # and then fails only the running ones with BrokenProcessPool. On Python 3.11 it fails every call
+        # it still holds, and `set_exception` on a cancelled one raises InvalidStateError in that thread.
         pool.shutdown(wait=False, cancel_futures=True)
         if kill:
             for process in processes:
                 process.kill()
+            # The manager holds the executor by weak reference only and drops nothing once it has been
+            # collected, so `pool` must stay referenced until the manager is done (a few milliseconds
+            # once the workers are dead).
+            if manager is not None:
+                manager.join(timeout=_MANAGER_EXIT_TIMEOUT)
+                if manager.is_alive():
+                    log.warning("the media pool's manager thread did not exit after its workers were killed")
