@@ -36,7 +36,7 @@ from simcord.voice_gateway import (
     VoiceGateway,
     VoiceSession,
 )
-from simcord.voice_udp import RejectedPacket, VoicePacket, VoiceUdp
+from simcord.voice_udp import RejectedPacket, UdpReceiver, VoicePacket, VoiceUdp
 
 if TYPE_CHECKING:
     from simcord.world import World
@@ -64,20 +64,18 @@ class VoiceServer:
         self._guild_endpoints: dict[int, str] = {}
         self._ca: ThrowawayCA | None = None
         self._runner: web.AppRunner | None = None
-        self._udp: asyncio.DatagramTransport | None = None
+        self._udp: UdpReceiver | None = None
 
     # ---------------------------------------------------------------- lifecycle
 
     async def start(self) -> str:
         """Start the UDP socket and the first endpoint; returns the endpoint ("127.0.0.1:port")."""
         self._ca = ThrowawayCA()
-        loop = asyncio.get_running_loop()
-        transport, _ = await loop.create_datagram_endpoint(
-            lambda: VoiceUdp(self.gateway.peers.get, self._record_packet, self._record_reject),
-            local_addr=(HOST, 0),
+        self._udp = UdpReceiver(HOST)
+        self._udp.start(
+            VoiceUdp(self.gateway.peers.get, self._record_packet, self._record_reject, self._udp.send)
         )
-        self._udp = transport
-        self.gateway.udp_port = int(transport.get_extra_info("sockname")[1])
+        self.gateway.udp_port = self._udp.port
         app = web.Application()
         app.router.add_get("/", self.gateway.handle)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
@@ -103,7 +101,7 @@ class VoiceServer:
             await self._runner.cleanup()
             self._runner = None
         if self._udp is not None:
-            self._udp.close()
+            await self._udp.close()
             self._udp = None
         if self._ca is not None:
             self._ca.cleanup()

@@ -4,16 +4,24 @@ Packet formats are in docs/discord-notes.md, 'The voice handshake' and 'Audio pa
 transport encryption mode simcord offers, `aead_xchacha20_poly1305_rtpsize`, is decrypted: the RTP header
 (12 bytes, plus CSRCs and the 4-byte extension preamble when present) is the AEAD's associated data, the
 last 4 bytes of the datagram are the nonce counter, zero-padded to XChaCha20's 24 bytes.
+
+A thread reads the socket and stamps each datagram as it arrives; the event loop handles them in
+batches. A real voice server's socket is drained whatever the bot's machine is doing; sharing the bot's
+event loop (tests run both in one process) would let a busy moment overflow the socket's buffer, drop
+packets (IP discovery among them) and delay the arrival times the pacing measurements read.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
 import struct
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import nacl.exceptions
 import nacl.secret
@@ -95,27 +103,22 @@ def rtp_header_length(data: bytes) -> tuple[int, int]:
     return length, extension
 
 
-class VoiceUdp(asyncio.DatagramProtocol):
-    """The datagram endpoint every voice session's READY points at."""
+class VoiceUdp:
+    """What the socket every voice session's READY points at does with each datagram."""
 
     def __init__(
         self,
         peer_for_ssrc: Callable[[int], UdpPeer | None],
         on_packet: Callable[[VoicePacket], None],
         on_reject: Callable[[RejectedPacket], None],
+        send: Callable[[bytes, Address], None],
     ) -> None:
         self._peer_for_ssrc = peer_for_ssrc
         self._on_packet = on_packet
         self._on_reject = on_reject
-        self.transport: asyncio.DatagramTransport | None = None
+        self._send = send
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # Typed as a BaseTransport; asyncio's selector datagram transport does not subclass
-        # DatagramTransport, but has its sendto().
-        self.transport = cast(asyncio.DatagramTransport, transport)
-
-    def datagram_received(self, data: bytes, addr: Address) -> None:
-        now = time.monotonic()
+    def datagram_received(self, data: bytes, addr: Address, now: float) -> None:
         if len(data) == DISCOVERY.size and data[:2] == DISCOVERY_REQUEST.to_bytes(2, "big"):
             self._discover(now, data, addr)
         elif len(data) >= 12 and data[1] in RTCP_TYPES:
@@ -130,9 +133,7 @@ class VoiceUdp(asyncio.DatagramProtocol):
             self._reject(now, addr, ssrc, data, "IP discovery for an unknown SSRC")
             return
         peer.address = addr
-        reply = DISCOVERY.pack(DISCOVERY_RESPONSE, 70, ssrc, addr[0].encode("ascii"), addr[1])
-        if self.transport is not None:
-            self.transport.sendto(reply, addr)
+        self._send(DISCOVERY.pack(DISCOVERY_RESPONSE, 70, ssrc, addr[0].encode("ascii"), addr[1]), addr)
 
     def _rtp(self, now: float, data: bytes, addr: Address) -> None:
         try:
@@ -171,3 +172,68 @@ class VoiceUdp(asyncio.DatagramProtocol):
 
     def _reject(self, now: float, addr: Address, ssrc: int | None, data: bytes, reason: str) -> None:
         self._on_reject(RejectedPacket(now, addr, ssrc, len(data), reason))
+
+
+class UdpReceiver:
+    """The voice UDP socket, read by its own thread; datagrams reach `handler` on the event loop."""
+
+    POLL_SECONDS = 0.2  # how soon the reading thread notices `close()`
+
+    def __init__(self, host: str) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((host, 0))
+        self.sock.settimeout(self.POLL_SECONDS)
+        self.port = int(self.sock.getsockname()[1])
+        self._pending: list[tuple[float, bytes, Address]] = []
+        self._lock = threading.Lock()
+        self._scheduled = False
+        self._closed = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._handler: VoiceUdp | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def send(self, data: bytes, addr: Address) -> None:
+        # The peer's socket may be gone: UDP loses the datagram, as the network would.
+        with contextlib.suppress(OSError):
+            self.sock.sendto(data, addr)
+
+    def start(self, handler: VoiceUdp) -> None:
+        self._handler = handler
+        self._loop = asyncio.get_running_loop()
+        self._thread = threading.Thread(target=self._read, name=f"simcord-voice-udp:{self.port}", daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        while not self._closed.is_set():
+            try:
+                data, addr = self.sock.recvfrom(65536)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            arrived = time.monotonic()
+            with self._lock:
+                self._pending.append((arrived, data, addr))
+                if self._scheduled:
+                    continue
+                self._scheduled = True
+            assert self._loop is not None
+            try:
+                self._loop.call_soon_threadsafe(self._deliver)
+            except RuntimeError:
+                return  # the loop closed under us
+
+    def _deliver(self) -> None:
+        with self._lock:
+            batch, self._pending = self._pending, []
+            self._scheduled = False
+        if self._handler is None or self._closed.is_set():
+            return
+        for arrived, data, addr in batch:
+            self._handler.datagram_received(data, addr, arrived)
+
+    async def close(self) -> None:
+        self._closed.set()
+        if self._thread is not None:
+            await asyncio.to_thread(self._thread.join)
+        self.sock.close()
