@@ -121,37 +121,3 @@ def _sqlite_on_begin(connection: Connection) -> None:
     # for IMMEDIATE through BEGIN_IMMEDIATE_OPTION and queues for the write lock up front instead.
     immediate = connection.get_execution_options().get(BEGIN_IMMEDIATE_OPTION, False)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN DEFERRED")
-
-
-class Database:
-    """Owns the engine for the bot's lifetime."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-
-    @classmethod
-    async def open(cls, database_url: str | URL, *, migrate: bool = True) -> Database:
-        """Create the engine and, unless told otherwise, bring the schema up to date."""
-        from pytunes.storage.migrate import migrate_to_head  # migrate.py builds on this module
-
-        engine = create_engine(database_url)
-        try:
-            if migrate:
-                await migrate_to_head(engine)
-        except BaseException:
-            await engine.dispose()
-            raise
-        return cls(engine)
-
-    @property
-    def engine(self) -> AsyncEngine:
-        return self._engine
-
-    async def close(self) -> None:
-        await self._engine.dispose()
-
-    async def __aenter__(self) -> Database:
-        return self
-
-    async def __aexit__(self, *_exc: object) -> None:
-        await self.close()
