@@ -46,6 +46,7 @@ from pytunes.music.media.errors import (
 from pytunes.music.media.extract import ExtractKind, ExtractRequest
 from pytunes.music.media.fetch import GuardedResolver, follow_redirects, pin_http
 from pytunes.music.media.ffmpeg import probe_codec
+from pytunes.music.media.fresh import FreshStreams
 from pytunes.music.media.playlists import PlaylistPolicy, read_playlist
 from pytunes.music.media.results import MediaEntry, PlaylistResult, ResolvedMedia, SourceKind
 from pytunes.music.media.safety import CheckedUrl, UrlGuard
@@ -183,6 +184,7 @@ class MediaResolver:
         self._http_resolver = http_resolver
         self._session: aiohttp.ClientSession | None = None
         self.spotify = SpotifySource(config, self._http, clock=clock, sleep=sleep)
+        self.fresh = FreshStreams(clock=clock)
 
     async def __aenter__(self) -> MediaResolver:
         return self
@@ -216,7 +218,9 @@ class MediaResolver:
         if parsed.kind is QueryKind.YOUTUBE_PLAYLIST:
             return Resolution.of_listing(parsed.kind, await self._playlist(parsed.text), requester)
         if parsed.kind is QueryKind.YOUTUBE_VIDEO:
-            media = await self._single(parsed.text, SourceKind.YOUTUBE, YOUTUBE_VIDEO_EXTRACTORS)
+            # The whole stream (checked and pinned) now: the playback that usually follows reuses it.
+            media = await self.fetch_stream(parsed.text)
+            self.fresh.keep(media)
         else:
             # An m3u/pls file is read here (trusted hosts only), never handed to yt-dlp or FFmpeg.
             listed = await read_playlist(
@@ -233,6 +237,7 @@ class MediaResolver:
             # Direct media has no metadata beyond the file: fetch the stream now to probe its duration,
             # so the length gate applies before the track is queued.
             media = await self.fetch_stream(parsed.text)
+            self.fresh.keep(media)
         return Resolution(parsed.kind, (_entry(media),), start_at=parsed.start_at, requested_by=requester)
 
     async def search(self, text: str, limit: int = 5) -> list[MediaEntry]:
@@ -269,8 +274,12 @@ class MediaResolver:
     async def fetch_stream(self, url: str) -> ResolvedMedia:
         """A fresh, checked stream for a track's page URL; call right before playback (streams expire).
 
-        Live items come back with `is_live` set and no stream; the caller refuses them.
+        Live items come back with `is_live` set and no stream; the caller refuses them. A stream resolved
+        for the same link a moment ago (when it was added) is reused once.
         """
+        kept = self.fresh.take(url)
+        if kept is not None:
+            return kept
         parsed = self.classify(url)
         page: CheckedUrl | None = None
         if parsed.kind is QueryKind.YOUTUBE_VIDEO:
