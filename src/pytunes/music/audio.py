@@ -24,6 +24,11 @@ log = logging.getLogger(__name__)
 FRAME_SECONDS = 0.02
 
 
+# discord.py's FFmpegOpusAudio hands out every Ogg packet, the stream's two header packets included; sent
+# as voice frames they are not audio, and the player would spend two 20 ms slots on them.
+OGG_OPUS_HEADERS = (b"OpusHead", b"OpusTags")
+
+
 class CountingSource(discord.AudioSource):
     """Wraps an audio source and counts the 20 ms frames handed to Discord: elapsed time for free."""
 
@@ -37,6 +42,8 @@ class CountingSource(discord.AudioSource):
     def read(self) -> bytes:
         # Runs on discord.py's audio thread.
         data = self.inner.read()
+        while data.startswith(OGG_OPUS_HEADERS) and self.inner.is_opus():
+            data = self.inner.read()
         if data:
             self.frames += 1
             self.last_frame_at = time.monotonic()
@@ -78,9 +85,7 @@ class PlayingAudio:
 
     @property
     def elapsed(self) -> float:
-        # An Ogg/Opus source hands discord.py its two header packets first; they are not audio.
-        frames = self.source.frames - 2 if self.source.is_opus() else self.source.frames
-        return self.start_offset + max(frames, 0) * FRAME_SECONDS
+        return self.start_offset + self.source.frames * FRAME_SECONDS
 
 
 EndHandler = Callable[[PlayingAudio, Exception | None], None]

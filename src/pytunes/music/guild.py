@@ -223,6 +223,7 @@ class GuildMusic:
         if refusal is not None:
             self.act(lambda p: p.track_failed(generation, refusal))
             return
+        await self.service.voice_settled(self.guild_id)
         vc = self.voice_client
         if vc is None or not vc.is_connected():
             self.act(lambda p: p.track_failed(generation, "I'm not connected to a voice channel."))

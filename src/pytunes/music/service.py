@@ -180,6 +180,12 @@ class MusicService:
             if vc is not None:
                 await vc.disconnect(force=True)
 
+    async def voice_settled(self, guild_id: int) -> None:
+        """Return once no join, move or leave is under way in the guild (a track that starts during a
+        reconnect plays on the new connection instead of failing on the old one)."""
+        async with self._voice_lock(guild_id):
+            pass
+
     def _voice_lock(self, guild_id: int) -> asyncio.Lock:
         return self._voice_locks.setdefault(guild_id, asyncio.Lock())
 
