@@ -10,7 +10,7 @@ p50/p99/max acknowledgement latency and the share of clicks Discord would have s
 interaction failed" (not acknowledged within 3 s). Latencies are also given as a ratio to one REST round
 trip measured in the same cell. Prints a table for people, then one JSON line for machines.
 
-    .venv/bin/python bench/acks.py [--quick]
+    .venv/bin/python bench/acks.py [--quick | --smoke]
 """
 
 from __future__ import annotations
@@ -211,8 +211,14 @@ HEADER = f"{'strategy':<17} {'burst':>5} {'lat ms':>7} {'rtt ms':>7} {'p50 ms':>
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="burst 25 at 150 ms only")
+    parser.add_argument("--smoke", action="store_true", help="burst 1 at 0 ms only: does it still run?")
     args = parser.parse_args(argv)
-    bursts, latencies = ([25], [0.15]) if args.quick else ([1, 5, 25, 50], [0.0, 0.15, 0.3])
+    if args.smoke:
+        bursts, latencies = [1], [0.0]
+    elif args.quick:
+        bursts, latencies = [25], [0.15]
+    else:
+        bursts, latencies = [1, 5, 25, 50], [0.0, 0.15, 0.3]
     print(HEADER, file=sys.stderr)
     results = asyncio.run(run(bursts, latencies))
     print("\n" + HEADER)

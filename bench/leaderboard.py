@@ -10,7 +10,7 @@ process: ranking by a GROUP BY over the log, the design the materialised scores 
 PostgreSQL runs when PYTUNES_TEST_POSTGRES_URL is set (scripts/with-postgres sets it) in a throwaway
 database; otherwise it is skipped with a note. Prints a table for people, then one JSON line.
 
-    .venv/bin/python bench/leaderboard.py [--quick]          # --quick: 10,000 users, 100,000 reps
+    .venv/bin/python bench/leaderboard.py [--quick | --smoke]  # --quick: 10,000 users, 100,000 reps
     scripts/with-postgres .venv/bin/python bench/leaderboard.py
 """
 
@@ -287,10 +287,17 @@ def table(results: list[dict[str, Any]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="10,000 users and 100,000 reps")
+    parser.add_argument(
+        "--smoke", action="store_true", help="200 users, 2,000 reps, 5 runs: does it still run?"
+    )
     parser.add_argument("--runs", type=int, default=300, help="measured runs per cell")
     args = parser.parse_args(argv)
-    users, reps = (10_000, 100_000) if args.quick else (100_000, 1_000_000)
-    results = asyncio.run(run(users, reps, args.runs))
+    if args.smoke:
+        users, reps, runs = 200, 2_000, 5
+    else:
+        users, reps = (10_000, 100_000) if args.quick else (100_000, 1_000_000)
+        runs = args.runs
+    results = asyncio.run(run(users, reps, runs))
     print(table(results))
     sqlite = next(r for r in results if r["backend"] == "sqlite")
     goal = all(sqlite["cells"][cell]["p99_ms"] <= GOAL_MS for cell in GOAL_CELLS)

@@ -12,7 +12,7 @@
 CPU is the children's user + system time (`getrusage(RUSAGE_CHILDREN)`) around each FFmpeg run; each
 number is the median of `--runs` runs (default 5, `--quick` 3). Prints a table, then one JSON line.
 
-    .venv/bin/python bench/normalize.py [--quick] [--runs N]
+    .venv/bin/python bench/normalize.py [--quick | --smoke] [--runs N]
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from pytunes.music.media.loudness import combined_gain, measure_command, measure
 from simcord.tones import render_lavfi
 
 TRACK_SECONDS = 300
+SMOKE_SECONDS = 10
 
 
 def make_track(target: Path, seconds: int) -> Path:
@@ -97,12 +98,14 @@ def median_of(runs: int, run: Callable[[], None]) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="3 runs per case instead of 5")
+    parser.add_argument("--smoke", action="store_true", help="a 10 s track, one run: does it still run?")
     parser.add_argument("--runs", type=int, default=None, help="runs per case (default 5, quick 3)")
     args = parser.parse_args(argv)
-    runs = args.runs or (3 if args.quick else 5)
+    runs = 1 if args.smoke else args.runs or (3 if args.quick else 5)
+    seconds = SMOKE_SECONDS if args.smoke else TRACK_SECONDS
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="pytunes-bench-normalize-") as tmp:
-        track = make_track(Path(tmp) / "track.webm", TRACK_SECONDS)
+        track = make_track(Path(tmp) / "track.webm", seconds)
         lufs = asyncio.run(measure_lufs(track, root=track.parent))
         gain = combined_gain(100, 10 ** (3 / 20))  # +3 dB: any gain but 1.0 means the re-encode
         measure = {"ebur128": median_of(runs, lambda: ebur128(track))}
@@ -110,10 +113,10 @@ def main(argv: list[str] | None = None) -> int:
         stream = {"passthrough": median_of(runs, lambda: play(track, 1.0))}
         stream["gain"] = median_of(runs, lambda: play(track, gain))
 
-    minutes = TRACK_SECONDS / 60
+    minutes = seconds / 60
     base_measure = measure["ebur128"]["cpu_s"]
     base_stream = stream["passthrough"]["cpu_s"]
-    print(f"\nMeasuring a {TRACK_SECONDS // 60}-minute Opus track (median of {runs}; {lufs} LUFS)")
+    print(f"\nMeasuring a {seconds} s Opus track (median of {runs}; {lufs} LUFS)")
     print(f"{'method':<12}{'CPU s':>9}{'wall s':>9}{'× ebur128':>11}")
     for name, cell in measure.items():
         ratio = cell["cpu_s"] / base_measure if base_measure else None
@@ -122,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'stream':<12}{'CPU s':>9}{'CPU s/min':>11}{'% core RT':>11}{'× copy':>9}")
     for name, cell in stream.items():
         per_minute = cell["cpu_s"] / minutes
-        core = 100 * cell["cpu_s"] / TRACK_SECONDS
+        core = 100 * cell["cpu_s"] / seconds
         ratio = cell["cpu_s"] / base_stream if base_stream else None
         print(f"{name:<12}{cell['cpu_s']:>9.3f}{per_minute:>11.3f}{core:>11.2f}{_ratio(ratio):>9}")
     print(
@@ -130,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
             {
                 "bench": "normalize",
                 "runs": runs,
-                "track_seconds": TRACK_SECONDS,
+                "track_seconds": seconds,
                 "lufs": lufs,
                 "seconds": round(time.monotonic() - started, 1),
                 "measure": measure,

@@ -35,7 +35,7 @@ FFmpeg binary once). The machine may be shared: a window during which other proc
 `--max-others` % is measured again (up to `--attempts` times, the calmest is kept; "try" says which).
 Prints the two tables, then one JSON line.
 
-    .venv/bin/python bench/pacing.py [--quick]
+    .venv/bin/python bench/pacing.py [--quick | --smoke]
 """
 
 from __future__ import annotations
@@ -551,6 +551,9 @@ def verdict(cells: list[dict[str, Any]]) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="1 and 10 streams, shorter windows")
+    parser.add_argument(
+        "--smoke", action="store_true", help="1 stream, 1 s windows, one try: does it still run?"
+    )
     parser.add_argument("--interval", type=float, default=3.0, help="seconds between command bursts")
     parser.add_argument(
         "--max-others",
@@ -560,8 +563,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--attempts", type=int, default=3, help="tries per window at most (default 3)")
     args = parser.parse_args(argv)
-    counts, quiet, burst = ([1, 10], 4.0, 6.0) if args.quick else ([1, 10, 50], 6.0, 12.0)
-    spec = Windows(quiet, burst, args.interval, max(1, args.attempts), args.max_others)
+    if args.smoke:
+        counts, quiet, burst, interval, attempts = [1], 1.0, 2.0, 1.0, 1
+    else:
+        counts, quiet, burst = ([1, 10], 4.0, 6.0) if args.quick else ([1, 10, 50], 6.0, 12.0)
+        interval, attempts = args.interval, max(1, args.attempts)
+    spec = Windows(quiet, burst, interval, attempts, args.max_others)
     background = background_load()
     started = time.monotonic()
     outcome = asyncio.run(run(counts, spec))
@@ -581,7 +588,7 @@ def main(argv: list[str] | None = None) -> int:
                 "background_busy_pct": background,
                 "quiet_seconds": quiet,
                 "burst_seconds": burst,
-                "burst_interval_seconds": args.interval,
+                "burst_interval_seconds": interval,
                 "max_others_pct": args.max_others,
                 "seconds": round(time.monotonic() - started, 1),
                 "setup_seconds": outcome["setup_seconds"],
