@@ -159,7 +159,9 @@ def plan_audio(
         # Input seeking: fast, and keeps stream copy possible (every Opus packet is a sync point).
         before += ["-ss", f"{start_at:.3f}"]
     copy = is_opus(codec_name) and gain == 1.0
-    options = ["-map", "0:a:0", "-vn", "-sn", "-dn", "-loglevel", "error"]
+    # One Ogg page per 20 ms packet: the muxer's default second-long pages would hold the first audio back
+    # until a whole second of it was encoded (about 40 ms more before the first sound when re-encoding).
+    options = ["-map", "0:a:0", "-vn", "-sn", "-dn", "-loglevel", "error", "-page_duration", "20000"]
     if gain != 1.0:
         options += ["-af", f"volume={gain:.6f}"]
     return FFmpegPlan(source, tuple(before), tuple(options), "copy" if copy else "libopus")
