@@ -16,6 +16,7 @@ from pathlib import Path
 
 import discord
 import discord.gateway
+import discord.voice_state
 import pytest
 
 from pytunes.core.discord_version import (
@@ -263,3 +264,21 @@ def test_installed_version_is_supported_and_the_check_refuses_others(
     with caplog.at_level(logging.WARNING, logger="pytunes.core.discord_version"):
         check_discord_version("2.7.2")
     assert "tested on 2.7.1" in caplog.text
+
+
+def test_what_the_music_voice_client_relies_on() -> None:
+    """`pytunes.music.voice_client` stops the voice poller before leaving and unregisters only itself."""
+    state_init = inspect.getsource(discord.voice_state.VoiceConnectionState.__init__)
+    assert "self._runner" in state_init
+    poller = inspect.getsource(discord.voice_state.VoiceConnectionState._poll_voice_ws)
+    # The double leave: a close 1000 while no disconnect is "expected" makes the poller leave again.
+    assert "exc.code == 1000" in poller
+    assert "self._expecting_disconnect" in poller
+    assert "except asyncio.CancelledError" in poller, "cancelling the poller ends it quietly"
+    leave = inspect.getsource(discord.VoiceClient.disconnect)
+    assert "self._connection.disconnect(force=force, wait=True)" in leave
+    assert "self.cleanup()" in leave
+    cleanup = inspect.getsource(discord.VoiceProtocol.cleanup)
+    assert "_get_voice_client_key()" in cleanup
+    assert "_remove_voice_client(key_id)" in cleanup
+    assert callable(discord.state.ConnectionState._get_voice_client)
