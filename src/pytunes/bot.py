@@ -15,6 +15,7 @@ from discord.ext import commands
 from pytunes.config import Settings
 from pytunes.core.checks import CheckRefusal
 from pytunes.core.clock import Clock, SystemClock
+from pytunes.core.context import FeatureBot
 from pytunes.core.endpoints import connector_trusting, point_at
 from pytunes.core.gateway import GatewayGuardMixin
 from pytunes.core.interactions import InteractionRouter
@@ -44,7 +45,7 @@ def intents() -> discord.Intents:
     return chosen
 
 
-class PyTunes(GatewayGuardMixin, commands.AutoShardedBot):
+class PyTunes(GatewayGuardMixin, FeatureBot):
     def __init__(self, settings: Settings, *, clock: Clock | None = None, **options: Any) -> None:
         point_at(settings.discord_api_base_url, settings.discord_gateway_url)
         super().__init__(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 import discord
 from discord import app_commands
@@ -16,6 +16,7 @@ from discord.ext import commands
 
 from pytunes.core.checks import CheckRefusal, author_voice_channel, in_voice
 from pytunes.core.commands import Handler, defer_first, hybrid_group
+from pytunes.core.context import Ctx, FeatureBot
 from pytunes.core.replies import Tone, make_embed
 from pytunes.gather import embeds, table
 from pytunes.gather.chart import render_chart
@@ -26,10 +27,6 @@ from pytunes.gather.stats import lateness_series, member_stats, top_list
 from pytunes.gather.store import GatherStore
 from pytunes.gather.timeparse import humanize, parse_duration
 
-if TYPE_CHECKING:
-    from pytunes.bot import PyTunes
-
-Ctx = commands.Context["PyTunes"]
 Member = discord.Member | None
 CHART_FILE = "gather-stats.png"
 USAGE = (
@@ -54,7 +51,7 @@ def chosen(*members: discord.Member | None) -> tuple[int, ...]:
 
 
 class Gather(commands.Cog):
-    def __init__(self, bot: PyTunes, service: GatherService) -> None:
+    def __init__(self, bot: FeatureBot, service: GatherService) -> None:
         self.bot = bot
         self.service = service
         self._ready_shards: set[int] = set()
@@ -193,5 +190,5 @@ class Gather(commands.Cog):
         await ctx.send(allowed_mentions=discord.AllowedMentions.none(), **kwargs)
 
 
-async def setup(bot: PyTunes) -> None:
+async def setup(bot: FeatureBot) -> None:
     await bot.add_cog(Gather(bot, GatherService(bot, GatherStore(bot.database.engine))))

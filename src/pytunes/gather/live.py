@@ -20,11 +20,12 @@ import logging
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 import discord
 
 from pytunes.core.clock import Clock
+from pytunes.core.context import FeatureBot
 from pytunes.core.interactions import Click, ClickStream, InteractionRouter
 from pytunes.core.replies import NO_PINGS
 from pytunes.core.tasks import TaskOwner
@@ -44,9 +45,6 @@ from pytunes.gather.events import (
 from pytunes.gather.state import Gathering
 from pytunes.gather.store import GatherStore, ms_time
 
-if TYPE_CHECKING:
-    from pytunes.bot import PyTunes
-
 log = logging.getLogger(__name__)
 
 SAVE_FAILED = "That didn't go through (the database is unavailable). Please try again."
@@ -57,7 +55,7 @@ NO_MOVE = "⚠️  I can't disconnect people who said they're out: I'm missing t
 class Env:
     """What every live gathering shares."""
 
-    bot: PyTunes
+    bot: FeatureBot
     clock: Clock
     tasks: TaskOwner
     store: GatherStore

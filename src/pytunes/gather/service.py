@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 
 from pytunes.core.checks import CheckRefusal
+from pytunes.core.context import FeatureBot
 from pytunes.core.interactions import Click, custom_id_of
 from pytunes.core.replies import NO_PINGS
 from pytunes.gather import embeds
@@ -26,15 +27,12 @@ from pytunes.gather.state import Gathering
 from pytunes.gather.store import GatherStore, ms_time
 from pytunes.gather.timeparse import INVALID_TIME, parse_start
 
-if TYPE_CHECKING:
-    from pytunes.bot import PyTunes
-
 log = logging.getLogger(__name__)
 
-Ctx = Any  # commands.Context[PyTunes]; kept loose so the service does not import the cog's types
+Ctx = Any  # pytunes.core.context.Ctx; kept loose so the service does not take on the cog's types
 
 
-def rules_from(bot: PyTunes) -> Rules:
+def rules_from(bot: FeatureBot) -> Rules:
     s = bot.settings
     return Rules(
         grace=s.gather_grace_seconds,
@@ -50,7 +48,7 @@ def humans_in(channel: discord.VoiceChannel | discord.StageChannel) -> list[disc
 
 
 class GatherService:
-    def __init__(self, bot: PyTunes, store: GatherStore) -> None:
+    def __init__(self, bot: FeatureBot, store: GatherStore) -> None:
         self.bot = bot
         self.store = store
         self.env = Env(

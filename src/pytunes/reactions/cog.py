@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import Any, Literal, cast
 
 import discord
 from discord import app_commands
@@ -18,6 +18,7 @@ from discord.ext import commands
 
 from pytunes.core.checks import CheckRefusal
 from pytunes.core.commands import Handler, hybrid_group
+from pytunes.core.context import Ctx, FeatureBot
 from pytunes.core.replies import Tone, clip, make_embed
 from pytunes.core.views import reply_with_pages
 from pytunes.reactions import store
@@ -33,12 +34,8 @@ from pytunes.reactions.rules import (
     make_rule,
 )
 
-if TYPE_CHECKING:
-    from pytunes.bot import PyTunes
-
 log = logging.getLogger(__name__)
 
-Ctx = commands.Context["PyTunes"]
 GUILD_RULES_MAX = 50
 LIST_PAGE = 12
 LIST_TIMEOUT = 120.0
@@ -93,7 +90,7 @@ class Lines:
 
 
 class Reactions(commands.Cog):
-    def __init__(self, bot: PyTunes) -> None:
+    def __init__(self, bot: FeatureBot) -> None:
         self.bot = bot
         self.engine = bot.database.engine
         self.path = bot.settings.emoticons_config
@@ -284,5 +281,5 @@ def _guild(ctx: Ctx) -> discord.Guild:
     return ctx.guild
 
 
-async def setup(bot: PyTunes) -> None:
+async def setup(bot: FeatureBot) -> None:
     await bot.add_cog(Reactions(bot))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 import discord
 from discord import app_commands
@@ -14,6 +14,7 @@ from discord.ext import commands
 
 from pytunes.core.checks import CheckRefusal
 from pytunes.core.commands import Handler, hybrid_group
+from pytunes.core.context import Ctx, FeatureBot
 from pytunes.core.replies import Tone, make_embed
 from pytunes.core.views import reply_with_pages
 from pytunes.reminders import embeds, store
@@ -21,10 +22,6 @@ from pytunes.reminders.model import TARGETS_MAX, Reminder, ReminderError, check_
 from pytunes.reminders.service import ReminderService
 from pytunes.reminders.timeparse import WhenError, parse_when, resolve_zone, split_time_and_note, zone_names
 
-if TYPE_CHECKING:
-    from pytunes.bot import PyTunes
-
-Ctx = commands.Context["PyTunes"]
 LIST_TIMEOUT = 120.0
 
 
@@ -63,7 +60,7 @@ class ListPages:
 
 
 class Reminders(commands.Cog):
-    def __init__(self, bot: PyTunes, service: ReminderService) -> None:
+    def __init__(self, bot: FeatureBot, service: ReminderService) -> None:
         self.bot = bot
         self.service = service
 
@@ -278,5 +275,5 @@ class Reminders(commands.Cog):
         return [app_commands.Choice(name=n, value=n) for n in zone_names() if needle in n.lower()][:25]
 
 
-async def setup(bot: PyTunes) -> None:
+async def setup(bot: FeatureBot) -> None:
     await bot.add_cog(Reminders(bot, ReminderService(bot)))

@@ -26,18 +26,15 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import aiohttp
 import discord
 
+from pytunes.core.context import FeatureBot
 from pytunes.reminders import embeds, store
 from pytunes.reminders.model import Reminder, next_retry
 from pytunes.reminders.timeparse import resolve_zone
-
-if TYPE_CHECKING:
-    from pytunes.bot import PyTunes
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +53,7 @@ class ChannelGone(Exception):
 
 
 class ReminderService:
-    def __init__(self, bot: PyTunes) -> None:
+    def __init__(self, bot: FeatureBot) -> None:
         self.bot = bot
         self.engine = bot.database.engine
         self.clock = bot.clock

@@ -4,7 +4,7 @@ this only talks: it hands the request to the service and shows the outcome."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import Any, Literal, cast
 
 import discord
 from discord import app_commands
@@ -12,17 +12,13 @@ from discord.ext import commands
 
 from pytunes.core.checks import CheckRefusal
 from pytunes.core.commands import Handler, hybrid_command, hybrid_group
+from pytunes.core.context import Ctx, FeatureBot
 from pytunes.core.replies import make_embed
 from pytunes.core.views import OnTimeout, PageSource, Paginator, PaginatorLabels
 from pytunes.reputation import embeds
 from pytunes.reputation.model import REASON_MAX, Period, Refusal, Source
 from pytunes.reputation.service import ReputationService
 from pytunes.reputation.store import RepStore
-
-if TYPE_CHECKING:
-    from pytunes.bot import PyTunes
-
-Ctx = commands.Context["PyTunes"]
 
 # ⬅️ Previous · p/N · Next ➡️, primary style; 2 minutes without a click ends the navigation and
 # leaves the message without buttons. A single page gets no buttons at all.
@@ -50,7 +46,7 @@ def subcommand(
 
 
 class Reputation(commands.Cog):
-    def __init__(self, bot: PyTunes, service: ReputationService) -> None:
+    def __init__(self, bot: FeatureBot, service: ReputationService) -> None:
         self.bot = bot
         self.service = service
 
@@ -216,6 +212,6 @@ class Reputation(commands.Cog):
         await self.bot.replies.send(ctx, embed=embeds.revoked(outcome), transient=False)
 
 
-async def setup(bot: PyTunes) -> None:
+async def setup(bot: FeatureBot) -> None:
     service = ReputationService(RepStore(bot.database.engine), bot.clock)
     await bot.add_cog(Reputation(bot, service))

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import contextlib
 import math
-from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from pytunes.core.commands import hybrid_command
+from pytunes.core.context import Ctx, FeatureBot
 from pytunes.core.replies import CONTENT_MAX, DESCRIPTION_MAX, NO_PINGS, Tone, clip, make_embed
 from pytunes.core.views import reply_with_pages
 from pytunes.utility.help import catalogue, context_menu_field, describe, help_fields, paginate
@@ -21,10 +21,6 @@ from pytunes.utility.rename import Rename
 from pytunes.utility.uwu import uwuify
 from pytunes.utility.wakeup import WakeUp
 
-if TYPE_CHECKING:
-    from pytunes.bot import PyTunes
-
-Ctx = commands.Context["PyTunes"]
 HELP_TIMEOUT = 120.0
 UWU_COLOUR = discord.Colour(0x36393F)
 
@@ -48,7 +44,7 @@ class HelpPages:
 
 
 class Utility(commands.Cog):
-    def __init__(self, bot: PyTunes) -> None:
+    def __init__(self, bot: FeatureBot) -> None:
         self.bot = bot
 
     @hybrid_command(description="Check that the bot is alive and how fast Discord answers it")
@@ -137,7 +133,7 @@ def _seed(ctx: Ctx) -> int:
     return ctx.interaction.id if ctx.interaction is not None else ctx.message.id
 
 
-async def setup(bot: PyTunes) -> None:
+async def setup(bot: FeatureBot) -> None:
     await bot.add_cog(Utility(bot))
     await bot.add_cog(WakeUp(bot))
     await bot.add_cog(Rename(bot))

@@ -7,21 +7,16 @@ asked; when Discord refuses (the bot's role is too low, the target owns the serv
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from pytunes.core.checks import CheckRefusal
 from pytunes.core.commands import hybrid_command
+from pytunes.core.context import Ctx, FeatureBot
 from pytunes.core.replies import Tone, make_embed
 from pytunes.utility.rules import NICK_MAX, may_rename, nickname
 
-if TYPE_CHECKING:
-    from pytunes.bot import PyTunes
-
-Ctx = commands.Context["PyTunes"]
 FIELD_ID = "rename:nick"
 
 
@@ -86,7 +81,7 @@ class RenameModal(discord.ui.Modal, title="Rename"):
 
 
 class Rename(commands.Cog):
-    def __init__(self, bot: PyTunes) -> None:
+    def __init__(self, bot: FeatureBot) -> None:
         self.bot = bot
         self.menu = app_commands.ContextMenu(name="Rename", callback=self._from_menu)
         self.menu.guild_only = True

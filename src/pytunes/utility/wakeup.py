@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -18,6 +17,7 @@ from discord.ext import commands
 
 from pytunes.core.checks import CheckRefusal
 from pytunes.core.commands import hybrid_command
+from pytunes.core.context import Ctx, FeatureBot
 from pytunes.core.replies import error_embed
 from pytunes.utility.rules import (
     WAKEUP_COUNT_DEFAULT,
@@ -28,19 +28,15 @@ from pytunes.utility.rules import (
     may_wake,
 )
 
-if TYPE_CHECKING:
-    from pytunes.bot import PyTunes
-
 log = logging.getLogger(__name__)
 
-Ctx = commands.Context["PyTunes"]
 PAUSE_SECONDS = 0.1  # in the away channel before coming back: long enough for the client to notice
 Announce = Callable[[str, discord.AllowedMentions], Awaitable[object]]
 Voice = discord.VoiceChannel | discord.StageChannel
 
 
 class WakeUp(commands.Cog):
-    def __init__(self, bot: PyTunes) -> None:
+    def __init__(self, bot: FeatureBot) -> None:
         self.bot = bot
         self.cooldowns = Cooldowns(bot.settings.wakeup_cooldown_seconds)
         self.menu = app_commands.ContextMenu(name="WakeUp!", callback=self._from_menu)
