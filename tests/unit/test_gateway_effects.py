@@ -104,22 +104,36 @@ async def test_given_up_writes_are_dropped_not_resent(why: str) -> None:
 # ---------------------------------------------------------------- presence: coalesced, kept per session
 
 
-async def test_presence_changes_while_down_go_out_once_with_the_latest() -> None:
-    model = GatewayModel(ManualClock())
-    frames: list[tuple[int, str]] = []
-    tasks: list[asyncio.Task[Any]] = []
+class PresenceWorld:
+    """One shard's gateway model and a presence keeper whose writes are recorded as (generation, value)."""
 
-    async def write(shard: ShardKey, current: Callable[[], str]) -> int:
+    def __init__(self, *, min_interval: float = 0.0) -> None:
+        self.clock = ManualClock()
+        self.model = GatewayModel(self.clock)
+        self.frames: list[tuple[int, str]] = []
+        self.tasks: list[asyncio.Task[Any]] = []
+        self.keeper: PresenceKeeper[str] = PresenceKeeper(
+            self.model, self._write, self._spawn, lambda: [0], min_interval=min_interval
+        )
+
+    async def _write(self, shard: ShardKey, current: Callable[[], str]) -> int:
         async def put(socket: object) -> None:
-            frames.append((model.generation(shard), current()))
+            self.frames.append((self.model.generation(shard), current()))
 
-        return await model.send(shard, PRESENCE, put, timeout=30.0)
+        return await self.model.send(shard, PRESENCE, put, timeout=30.0)
 
-    def spawn(coro: Any, name: str) -> object:
-        tasks.append(asyncio.get_running_loop().create_task(coro))
-        return tasks[-1]
+    def _spawn(self, coro: Any, name: str) -> object:
+        self.tasks.append(asyncio.get_running_loop().create_task(coro))
+        return self.tasks[-1]
 
-    keeper: PresenceKeeper[str] = PresenceKeeper(model, write, spawn, lambda: [0])
+    async def stop(self) -> None:
+        self.model.stop()
+        await asyncio.wait_for(asyncio.gather(*self.tasks, return_exceptions=True), 1)
+
+
+async def test_presence_changes_while_down_go_out_once_with_the_latest() -> None:
+    world = PresenceWorld()
+    model, frames, keeper = world.model, world.frames, world.keeper
     calls = [asyncio.create_task(keeper.apply(value, None, timeout=10.0)) for value in "abc"]
     for _ in range(5):
         await asyncio.sleep(0)
@@ -134,25 +148,12 @@ async def test_presence_changes_while_down_go_out_once_with_the_latest() -> None
     for _ in range(5):
         await asyncio.sleep(0)
     assert frames == [(1, "c"), (2, "c")], "re-applied on the new session"
-    model.stop()
-    await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 1)
+    await world.stop()
 
 
 async def test_presence_is_written_at_most_once_per_interval_in_a_session_with_the_latest_value() -> None:
-    clock = ManualClock()
-    model = GatewayModel(clock)
-    frames: list[tuple[int, str]] = []
-    tasks: list[asyncio.Task[Any]] = []
-
-    async def write(shard: ShardKey, current: Callable[[], str]) -> int:
-        async def put(socket: object) -> None:
-            frames.append((model.generation(shard), current()))
-
-        return await model.send(shard, PRESENCE, put, timeout=30.0)
-
-    def spawn(coro: Any, name: str) -> object:
-        tasks.append(asyncio.get_running_loop().create_task(coro))
-        return tasks[-1]
+    world = PresenceWorld(min_interval=12.0)
+    clock, model, frames, keeper = world.clock, world.model, world.frames, world.keeper
 
     async def settle() -> None:
         for _ in range(10):
@@ -161,7 +162,6 @@ async def test_presence_is_written_at_most_once_per_interval_in_a_session_with_t
     model.opened(0, FakeSocket())
     model.identifying(0)
     model.ready(0, "identify")
-    keeper: PresenceKeeper[str] = PresenceKeeper(model, write, spawn, lambda: [0], min_interval=12.0)
     keeper.want("a", None)
     await settle()
     assert frames == [(1, "a")], "the first value goes out at once"
@@ -180,5 +180,4 @@ async def test_presence_is_written_at_most_once_per_interval_in_a_session_with_t
     model.ready(0, "resume")
     await settle()
     assert frames == [(1, "a"), (1, "d"), (2, "e")], "a new session writes at once"
-    model.stop()
-    await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 1)
+    await world.stop()
