@@ -15,7 +15,7 @@ from discord.ext import commands
 from pytunes.config import Settings
 from pytunes.core.checks import CheckRefusal
 from pytunes.core.clock import Clock, SystemClock
-from pytunes.core.context import FeatureBot
+from pytunes.core.context import FeatureBot, ShutdownHook
 from pytunes.core.endpoints import connector_trusting, point_at
 from pytunes.core.gateway import GatewayGuardMixin
 from pytunes.core.interactions import InteractionRouter
@@ -76,6 +76,7 @@ class PyTunes(GatewayGuardMixin, FeatureBot):
         self.interactions = InteractionRouter(self.clock, self.tasks, is_ours=self._is_our_message)
         self._database: Database | None = None
         self._music: MusicService | None = None
+        self._shutdown_hooks: list[ShutdownHook] = []
 
     def _is_our_message(self, interaction: discord.Interaction[Any]) -> bool:
         return (
@@ -100,6 +101,9 @@ class PyTunes(GatewayGuardMixin, FeatureBot):
     def music(self, service: MusicService) -> None:
         self._music = service
 
+    def at_shutdown(self, hook: ShutdownHook) -> None:
+        self._shutdown_hooks.append(hook)
+
     @property
     def database(self) -> Database:
         if self._database is None:
@@ -116,6 +120,7 @@ class PyTunes(GatewayGuardMixin, FeatureBot):
     async def setup_hook(self) -> None:
         self._database = await Database.open(self.settings.database_url)
         self.music = await build_music(self)
+        self.at_shutdown(self._close_music)
         for extension in FEATURE_COGS:
             await self.load_extension(extension)
         if self.settings.sync_commands:
@@ -174,10 +179,14 @@ class PyTunes(GatewayGuardMixin, FeatureBot):
         status = text or f"{prefix}help · waiting for {prefix}play"
         self.want_presence(activity=discord.CustomActivity(name=status[:128]))
 
-    async def close(self) -> None:
+    async def _close_music(self) -> None:
         if self._music is not None:
             await self._music.close()
             self._music = None
+
+    async def close(self) -> None:
+        while self._shutdown_hooks:
+            await self._shutdown_hooks.pop()()
         await self.tasks.close()
         await super().close()
         if self._database is not None:

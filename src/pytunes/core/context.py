@@ -7,6 +7,7 @@ imports the features it wires, so naming it would tie each feature to the others
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeAlias
 
 from discord.ext import commands
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from pytunes.config import Settings
     from pytunes.storage import Database
 
+ShutdownHook: TypeAlias = Callable[[], Awaitable[object]]
+
 
 class FeatureBot(commands.AutoShardedBot):
     """What every feature may use of the bot besides discord.py's own `AutoShardedBot`."""
@@ -32,6 +35,11 @@ class FeatureBot(commands.AutoShardedBot):
 
     @property
     def database(self) -> Database:
+        raise NotImplementedError
+
+    def at_shutdown(self, hook: ShutdownHook) -> None:
+        """Await `hook` when the bot closes, before its background tasks are cancelled and the gateway
+        closes. Hooks run once each, the last registered first."""
         raise NotImplementedError
 
 
