@@ -19,7 +19,7 @@ from pytunes.music.model.snapshot import decode, encode
 from pytunes.music.service import MusicService
 from pytunes.music.session_store import SavedSession, SessionStore
 from pytunes.runner import running_bot
-from pytunes.storage.engine import Database
+from pytunes.storage import Database
 from tests.e2e.music_world import Room, music_site
 from tests.unit.players import song
 

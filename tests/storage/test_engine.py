@@ -8,12 +8,11 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
-from pytunes.storage import app_state
+from pytunes.storage import Database, app_state
 from pytunes.storage.engine import (
     BEGIN_IMMEDIATE_OPTION,
     POSTGRES_DRIVER,
     SQLITE_DRIVER,
-    Database,
     create_engine,
     normalize_url,
     sqlite_file,
