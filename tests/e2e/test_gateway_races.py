@@ -301,7 +301,8 @@ async def test_waits_are_bounded(race: Race) -> None:
     stays desired and is applied once the shard is ready."""
     sim = race.sim
     with no_4003(sim):
-        async with started(race, gateway_send_timeout=0.3) as bot:
+        # Presence writes paced 0.5 s apart (12 s by default), so the last one follows within the wait.
+        async with started(race, gateway_send_timeout=0.3, presence_interval=0.5) as bot:
             await asyncio.wait_for(bot.wait_until_ready(), 10)
             guild = bot.get_guild(race.guild.id)
             assert guild is not None

@@ -80,6 +80,7 @@ class GatewayGuard:
         raw_socket: Callable[[ShardKey], DiscordWebSocket | None],
         write_presence: Callable[[ShardKey, Presence], Awaitable[None]],
         send_timeout: float = DEFAULT_SEND_TIMEOUT,
+        presence_interval: float = PRESENCE_INTERVAL,
         clock: Clock | None = None,
     ) -> None:
         self._client = client
@@ -92,7 +93,7 @@ class GatewayGuard:
         self.model = GatewayModel(clock or SystemClock())
         self._tasks = TaskOwner("gateway-guard")
         self.presence: PresenceKeeper[Presence] = PresenceKeeper(
-            self.model, self._send_presence, self._spawn, self.all_shards, min_interval=PRESENCE_INTERVAL
+            self.model, self._send_presence, self._spawn, self.all_shards, min_interval=presence_interval
         )
         # Effect once (docs/architecture.md, 'Exactly-once effects'): voice states until their
         # VOICE_STATE_UPDATE, member requests by nonce until discord.py has their last chunk.
@@ -342,6 +343,7 @@ class GatewayGuardMixin(_ClientBase):
       against Discord's identify limit. Production keeps the default; tests against simcord pass 0.
     - `gateway_send_timeout` (seconds, default 60): how long a presence change, voice state update or
       member request may wait for its shard before the caller gets `GatewayUnavailable`.
+    - `presence_interval` (seconds, default 12): the least time between two presence writes in a session.
     """
 
     gateway_guard: GatewayGuard
@@ -351,6 +353,7 @@ class GatewayGuardMixin(_ClientBase):
         *,
         identify_delay: float = DISCORD_IDENTIFY_DELAY,
         gateway_send_timeout: float = DEFAULT_SEND_TIMEOUT,
+        presence_interval: float = PRESENCE_INTERVAL,
         **options: Any,
     ) -> None:
         check_discord_version()
@@ -361,6 +364,7 @@ class GatewayGuardMixin(_ClientBase):
             raw_socket=self._raw_websocket,
             write_presence=self._write_presence,
             send_timeout=gateway_send_timeout,
+            presence_interval=presence_interval,
         )
         super().__init__(**options)
 
