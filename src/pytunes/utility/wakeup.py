@@ -31,6 +31,7 @@ from pytunes.utility.rules import (
 log = logging.getLogger(__name__)
 
 PAUSE_SECONDS = 0.1  # in the away channel before coming back: long enough for the client to notice
+MOVE_SEEN_TIMEOUT = 5.0  # real seconds for the gateway to report a move the REST call already made
 Announce = Callable[[str, discord.AllowedMentions], Awaitable[object]]
 Voice = discord.VoiceChannel | discord.StageChannel
 
@@ -151,6 +152,28 @@ class WakeUp(commands.Cog):
         )
         await self._bounce(target, home, away, count, key, report)
 
+    async def _seen_in(self, target: discord.Member, channel: Voice) -> bool:
+        """Wait (a bounded, real time) until the gateway has told us `target` is in `channel`.
+
+        The move's answer comes over REST, its voice state update over the gateway, a moment later: judged
+        before that, the pause below would see them still at home and stop, leaving them in the away
+        channel."""
+
+        def arrived(member: discord.Member, before: discord.VoiceState, after: discord.VoiceState) -> bool:
+            return member.id == target.id and after.channel is not None and after.channel.id == channel.id
+
+        if (
+            target.voice is not None
+            and target.voice.channel is not None
+            and target.voice.channel.id == channel.id
+        ):
+            return True
+        try:
+            await self.bot.wait_for("voice_state_update", check=arrived, timeout=MOVE_SEEN_TIMEOUT)
+        except TimeoutError:
+            return False
+        return True
+
     async def _bounce(
         self,
         target: discord.Member,
@@ -169,6 +192,8 @@ class WakeUp(commands.Cog):
                 if target.voice is not None:  # still in voice: a real failure, not someone who left
                     await report(f"Could not move {target.mention} to {away.mention}: {error.text or error}")
                 return
+            if not await self._seen_in(target, away):
+                return  # they left meanwhile: leave them be
             await self.bot.clock.sleep(PAUSE_SECONDS)
             if target.voice is None or target.voice.channel is None or target.voice.channel.id != away.id:
                 return  # they left or someone else moved them: leave them be
