@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
@@ -12,6 +11,7 @@ import discord
 from pytunes.core.clock import Clock
 from pytunes.core.replies import Replies
 from pytunes.core.tasks import TaskOwner
+from pytunes.core.voice_states import seen_in_voice
 from pytunes.music import embeds
 from pytunes.music.guild import GuildMusic
 from pytunes.music.loudness import Normalizer
@@ -156,21 +156,12 @@ class MusicService:
                 log.info("joining voice in guild %s timed out; trying again", channel.guild.id)
                 # discord.py left again after the timeout; the next attempt must not get that leave's
                 # confirmation, which would end it.
-                await self._confirmed_out_of_voice(channel.guild)
+                await seen_in_voice(self.bot, channel.guild.me, None, timeout=LEAVE_CONFIRM_TIMEOUT)
         return await self._connect_once(channel)
 
     @staticmethod
     async def _connect_once(channel: discord.VoiceChannel | discord.StageChannel) -> discord.VoiceClient:
         return await channel.connect(timeout=JOIN_ATTEMPT_TIMEOUT, self_deaf=True, cls=MusicVoiceClient)
-
-    async def _confirmed_out_of_voice(self, guild: discord.Guild) -> None:
-        def out(member: discord.Member, before: discord.VoiceState, after: discord.VoiceState) -> bool:
-            return member.guild.id == guild.id and member.id == guild.me.id and after.channel is None
-
-        if guild.me.voice is None or guild.me.voice.channel is None:
-            return
-        with contextlib.suppress(TimeoutError):
-            await self.bot.wait_for("voice_state_update", check=out, timeout=LEAVE_CONFIRM_TIMEOUT)
 
     async def leave_voice(self, guild_id: int) -> None:
         """Leave the guild's voice channel (if in one), after any join or move under way there."""

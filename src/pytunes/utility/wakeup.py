@@ -19,6 +19,7 @@ from pytunes.core.checks import CheckRefusal
 from pytunes.core.commands import hybrid_command
 from pytunes.core.context import Ctx, FeatureBot
 from pytunes.core.replies import error_embed
+from pytunes.core.voice_states import seen_in_voice, voice_channel_id
 from pytunes.utility.rules import (
     WAKEUP_COUNT_DEFAULT,
     WAKEUP_COUNT_MAX,
@@ -152,28 +153,6 @@ class WakeUp(commands.Cog):
         )
         await self._bounce(target, home, away, count, key, report)
 
-    async def _seen_in(self, target: discord.Member, channel: Voice) -> bool:
-        """Wait (a bounded, real time) until the gateway has told us `target` is in `channel`.
-
-        The move's answer comes over REST, its voice state update over the gateway, a moment later: judged
-        before that, the pause below would see them still at home and stop, leaving them in the away
-        channel."""
-
-        def arrived(member: discord.Member, before: discord.VoiceState, after: discord.VoiceState) -> bool:
-            return member.id == target.id and after.channel is not None and after.channel.id == channel.id
-
-        if (
-            target.voice is not None
-            and target.voice.channel is not None
-            and target.voice.channel.id == channel.id
-        ):
-            return True
-        try:
-            await self.bot.wait_for("voice_state_update", check=arrived, timeout=MOVE_SEEN_TIMEOUT)
-        except TimeoutError:
-            return False
-        return True
-
     async def _bounce(
         self,
         target: discord.Member,
@@ -192,10 +171,13 @@ class WakeUp(commands.Cog):
                 if target.voice is not None:  # still in voice: a real failure, not someone who left
                     await report(f"Could not move {target.mention} to {away.mention}: {error.text or error}")
                 return
-            if not await self._seen_in(target, away):
+            # The move's answer comes over REST, its voice state update over the gateway a moment later:
+            # judged before that, the check below would see them still at home and stop, leaving them in
+            # the away channel.
+            if not await seen_in_voice(self.bot, target, away.id, timeout=MOVE_SEEN_TIMEOUT):
                 return  # they left meanwhile: leave them be
             await self.bot.clock.sleep(PAUSE_SECONDS)
-            if target.voice is None or target.voice.channel is None or target.voice.channel.id != away.id:
+            if voice_channel_id(target) != away.id:
                 return  # they left or someone else moved them: leave them be
             try:
                 await target.move_to(home, reason="wakeup")
